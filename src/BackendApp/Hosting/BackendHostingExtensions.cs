@@ -1,0 +1,46 @@
+namespace StickyLb.BackendApp.Hosting;
+
+/// <summary>Hosting defaults shared by every BackendApp process.</summary>
+internal static class BackendHostingExtensions
+{
+    /// <summary>Where a backend listens when it is started by hand without <c>--urls</c>.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:5101";
+
+    /// <summary>The largest request body a backend reads, in bytes: every body it accepts is tiny.</summary>
+    public const long MaxRequestBodyBytes = 16 * 1024;
+
+    public static WebApplicationBuilder AddBackendDefaults(this WebApplicationBuilder builder)
+    {
+        // Quiet by default: a backend is a child of the gateway, whose console a person reads.
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // In memory mode the key ring lives only in this process on purpose; Data Protection warns
+        // on every start that such keys are unencrypted at rest, which is true and harmless here.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+        });
+
+        builder.Services.AddOptions<BackendOptions>()
+            .BindConfiguration(BackendOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddHostedService<ParentWatchdog>();
+        return builder;
+    }
+
+    public static WebApplication UseBackendDefaults(this WebApplication app)
+    {
+        app.UseMiddleware<BackendHeaderMiddleware>();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+}

@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+namespace StickyLb.BackendApp.Sessions;
+
+/// <summary>
+/// Loads the session before an endpoint runs and commits it after, so a failing store becomes a
+/// 503 problem instead of what the session middleware does on its own (an empty session and a
+/// silently dropped write).
+/// </summary>
+internal sealed partial class SessionStoreFilter(SessionTracker tracker, ILogger<SessionStoreFilter> logger) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var httpContext = context.HttpContext;
+        var session = httpContext.Session;
+        var aborted = httpContext.RequestAborted;
+
+        try
+        {
+            await session.LoadAsync(aborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !aborted.IsCancellationRequested)
+        {
+            StoreFailed(logger, "load", ex);
+            return StoreUnavailable();
+        }
+
+        var result = await next(context);
+
+        try
+        {
+            await session.CommitAsync(aborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !aborted.IsCancellationRequested)
+        {
+            StoreFailed(logger, "commit", ex);
+            return StoreUnavailable();
+        }
+
+        // A request that stored nothing (a rejected login, say) did not establish a session.
+        if (session.Keys.Any())
+        {
+            tracker.Touch(session.Id);
+        }
+
+        return result;
+    }
+
+    private static ProblemHttpResult StoreUnavailable() => TypedResults.Problem(
+        statusCode: StatusCodes.Status503ServiceUnavailable,
+        title: "Session store unavailable",
+        detail: "The session store did not answer in time; nothing was changed. Try again shortly.");
+
+    [LoggerMessage(4101, LogLevel.Warning, "The session store failed to {Operation} a session; answered 503.")]
+    private static partial void StoreFailed(ILogger logger, string operation, Exception exception);
+}

@@ -1,0 +1,1 @@
+namespace Y; public static class Q { public static void Main() { } }
