@@ -18,5 +18,5 @@ internal static class HealthEndpoints
     }
 
     public static Ok<HealthResponse> GetHealth(SessionTracker tracker, IOptions<BackendOptions> options) =>
-        TypedResults.Ok(new HealthResponse("healthy", options.Value.Id, tracker.Count, options.Value.Store));
+        TypedResults.Ok(new HealthResponse("healthy", options.Value.Id, tracker.Count, options.Value.Store, Environment.ProcessId));
 }

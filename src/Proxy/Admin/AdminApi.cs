@@ -1,0 +1,144 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using StickyLb.Proxy.Affinity;
+using StickyLb.Proxy.Backends;
+using StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Health;
+
+namespace StickyLb.Proxy.Admin;
+
+/// <summary>
+/// The admin API on the loopback-only admin listener: backends (list, kill, start), settings (the
+/// live failover toggle) and stats. None of it exists on the gateway port.
+/// </summary>
+internal static class AdminApi
+{
+    /// <summary>How long listing the backends waits for each one's session count.</summary>
+    private static readonly TimeSpan SessionsProbeTimeout = TimeSpan.FromMilliseconds(500);
+
+    public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("").WithMetadata(ListenerMetadata.Admin);
+        admin.MapGet("/", AdminPage.Render);
+
+        var api = admin.MapGroup("/api");
+        api.MapGet("/backends", GetBackendsAsync);
+        api.MapPost("/backends/{id}/kill", KillAsync);
+        api.MapPost("/backends/{id}/start", StartAsync);
+        api.MapGet("/settings", GetSettings);
+        api.MapPut("/settings", PutSettings);
+        api.MapGet("/stats", GetStats);
+        return app;
+    }
+
+    public static async Task<Ok<BackendInfo[]>> GetBackendsAsync(
+        BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, CancellationToken cancellationToken)
+    {
+        var backends = supervisor.IsSupervising
+            ? supervisor.Backends.Select(b => (b.Id, b.Address, (BackendState?)b.State, b.Pid))
+            : health.Destinations().Select(d => (d.DestinationId, new Uri(d.Model.Config.Address), (BackendState?)null, (int?)null));
+        var infos = await Task.WhenAll(backends.Select(b => DescribeAsync(b.Item1, b.Item2, b.Item3, b.Item4, health, requests, probe, cancellationToken)));
+        return TypedResults.Ok(infos);
+    }
+
+    public static async Task<Results<Ok<BackendInfo>, ProblemHttpResult>> KillAsync(
+        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, CancellationToken cancellationToken)
+    {
+        var result = supervisor.Kill(id);
+        if (result != BackendCommandResult.Done)
+        {
+            return Problem(result, id, "stopped");
+        }
+
+        var backend = supervisor.Find(id)!;
+        await backend.WaitForExitAsync(cancellationToken);
+        return TypedResults.Ok(await DescribeAsync(backend, health, requests, probe, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<BackendInfo>, ProblemHttpResult>> StartAsync(
+        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, CancellationToken cancellationToken)
+    {
+        var result = await supervisor.StartAsync(id, cancellationToken);
+        if (result != BackendCommandResult.Done)
+        {
+            return Problem(result, id, "running");
+        }
+
+        return TypedResults.Ok(await DescribeAsync(supervisor.Find(id)!, health, requests, probe, cancellationToken));
+    }
+
+    public static Ok<GatewaySettings> GetSettings(IOptions<GatewayOptions> options, FailoverSwitch failover) =>
+        TypedResults.Ok(new GatewaySettings(options.Value.Store.ToString().ToLowerInvariant(), failover.Current.ToString()));
+
+    public static Results<Ok<GatewaySettings>, ProblemHttpResult> PutSettings(
+        GatewaySettingsUpdate update, IOptions<GatewayOptions> options, FailoverSwitch failover)
+    {
+        var store = options.Value.Store.ToString();
+        if (update.Store is not null && !string.Equals(update.Store, store, StringComparison.OrdinalIgnoreCase))
+        {
+            return BadRequest($"The store cannot change while the gateway runs (it is {store.ToLowerInvariant()}); restart it with --store.");
+        }
+
+        if (update.Failover is not null)
+        {
+            if (!GatewayOptionsReader.TryParseFailover(update.Failover, out var mode))
+            {
+                return BadRequest($"Invalid failover '{update.Failover}': expected Redistribute or Return503Error (alias 503).");
+            }
+
+            failover.Set(mode);
+        }
+
+        return TypedResults.Ok(new GatewaySettings(store.ToLowerInvariant(), failover.Current.ToString()));
+    }
+
+    public static Ok<GatewayStats> GetStats(AffinityCounters affinity, BackendRequestCounters requests) =>
+        TypedResults.Ok(new GatewayStats(affinity.Snapshot(), requests.Snapshot()));
+
+    private static Task<BackendInfo> DescribeAsync(
+        BackendProcess backend, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, CancellationToken cancellationToken) =>
+        DescribeAsync(backend.Id, backend.Address, backend.State, backend.Pid, health, requests, probe, cancellationToken);
+
+    // state: the supervised process's state, or null for a destination this gateway did not spawn.
+    private static async Task<BackendInfo> DescribeAsync(
+        string id, Uri address, BackendState? state, int? pid,
+        DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, CancellationToken cancellationToken)
+    {
+        var healthText = health.Describe(id);
+        var running = state is null ? healthText != "unhealthy" : state != BackendState.Stopped;
+        var sessions = 0;
+        if (running)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(SessionsProbeTimeout);
+            try
+            {
+                sessions = (await probe.GetHealthAsync(address, timeout.Token))?.Sessions ?? 0;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // A backend too slow to report its sessions is reported with none.
+            }
+        }
+
+        return new BackendInfo(id, address.ToString().TrimEnd('/'), running ? "running" : "stopped", healthText, pid, requests.Get(id), sessions);
+    }
+
+    private static ProblemHttpResult Problem(BackendCommandResult result, string id, string state) => result switch
+    {
+        BackendCommandResult.NotFound => TypedResults.Problem(
+            statusCode: StatusCodes.Status404NotFound, title: "No such backend", detail: $"There is no backend '{id}'."),
+        BackendCommandResult.AlreadyInState => TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict, title: "Nothing to do", detail: $"Backend {id} is already {state}."),
+        BackendCommandResult.NotSupervised => TypedResults.Problem(
+            statusCode: StatusCodes.Status409Conflict, title: "Not supervised",
+            detail: "This gateway runs with --spawn false: it started no backend processes, so it cannot kill or start them."),
+        BackendCommandResult.Failed => TypedResults.Problem(
+            statusCode: StatusCodes.Status503ServiceUnavailable, title: "Backend did not start",
+            detail: $"Backend {id} was started but did not answer its health probe in time; see the gateway's log."),
+        _ => throw new NotSupportedException($"No problem for {result}."),
+    };
+
+    private static ProblemHttpResult BadRequest(string detail) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid settings", detail: detail);
+}

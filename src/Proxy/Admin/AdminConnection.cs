@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace StickyLb.Proxy.Admin;
+
+/// <summary>
+/// Marks connections accepted on the admin listener. The mark is set by Kestrel per connection, so
+/// unlike the Host header a client cannot forge it: a request to the gateway port is never an admin request.
+/// </summary>
+internal static class AdminConnection
+{
+    private const string ItemKey = "StickyLb.AdminListener";
+
+    /// <summary>Marks every connection accepted by <paramref name="listener"/> as an admin connection.</summary>
+    public static void MarkConnections(ListenOptions listener) =>
+        listener.Use(next => connection =>
+        {
+            connection.Items[ItemKey] = true;
+            return next(connection);
+        });
+
+    public static bool IsAdmin(HttpContext context) =>
+        context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(ItemKey) == true;
+}

@@ -1,0 +1,11 @@
+namespace StickyLb.Proxy.Admin;
+
+/// <summary>One backend as <c>GET /api/backends</c> reports it.</summary>
+/// <param name="Id">The destination id.</param>
+/// <param name="Address">Where it listens.</param>
+/// <param name="State"><c>running</c>, <c>stopped</c> or <c>draining</c>.</param>
+/// <param name="Health"><c>healthy</c>, <c>unhealthy</c> or <c>unknown</c>, as the gateway's health checks see it.</param>
+/// <param name="Pid">The process id of a spawned, running backend; else null.</param>
+/// <param name="Requests">Requests the gateway proxied to it.</param>
+/// <param name="Sessions">Sessions it served within the idle timeout, as it reports; 0 when it does not answer.</param>
+public sealed record BackendInfo(string Id, string Address, string State, string Health, int? Pid, long Requests, int Sessions);

@@ -1,0 +1,64 @@
+namespace StickyLb.Proxy.Affinity;
+
+/// <summary>
+/// Counts what the affinity policy decided, for <c>GET /api/stats</c>. Lock-free: every proxied
+/// request increments one of these.
+/// </summary>
+public sealed class AffinityCounters
+{
+    private long _newPins;
+    private long _hits;
+    private long _rePins;
+    private long _unavailable;
+    private long _unknown;
+    private long _malformed;
+    private long _oversized;
+    private long _repeated;
+
+    /// <summary>A client without a valid cookie was pinned.</summary>
+    public void NewPin() => Interlocked.Increment(ref _newPins);
+
+    /// <summary>A request went to the healthy backend its cookie names.</summary>
+    public void Hit() => Interlocked.Increment(ref _hits);
+
+    /// <summary>A client pinned to a backend that is down was pinned to another (Redistribute).</summary>
+    public void RePin() => Interlocked.Increment(ref _rePins);
+
+    /// <summary>A client pinned to a backend that is down got 503 (Return503Error).</summary>
+    public void Unavailable() => Interlocked.Increment(ref _unavailable);
+
+    /// <summary>A cookie was ignored as invalid, for the reason given.</summary>
+    public void Miss(ServerCookieStatus reason)
+    {
+        switch (reason)
+        {
+            case ServerCookieStatus.WellFormed:
+                // A well-formed id that names no destination.
+                Interlocked.Increment(ref _unknown);
+                break;
+            case ServerCookieStatus.Malformed:
+                Interlocked.Increment(ref _malformed);
+                break;
+            case ServerCookieStatus.Oversized:
+                Interlocked.Increment(ref _oversized);
+                break;
+            case ServerCookieStatus.Repeated:
+                Interlocked.Increment(ref _repeated);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(reason), reason, "Only an invalid cookie is a miss.");
+        }
+    }
+
+    /// <summary>A consistent-enough copy of the counters for reporting.</summary>
+    public AffinitySnapshot Snapshot() => new(
+        Volatile.Read(ref _newPins),
+        Volatile.Read(ref _hits),
+        Volatile.Read(ref _rePins),
+        Volatile.Read(ref _unavailable),
+        new AffinityMisses(
+            Volatile.Read(ref _unknown),
+            Volatile.Read(ref _malformed),
+            Volatile.Read(ref _oversized),
+            Volatile.Read(ref _repeated)));
+}

@@ -1,0 +1,19 @@
+using StickyLb.Proxy.Gateway;
+
+namespace StickyLb.Proxy.Affinity;
+
+/// <summary>Log messages of the affinity feature (event ids 1000-1099).</summary>
+internal static partial class AffinityLog
+{
+    [LoggerMessage(1001, LogLevel.Debug, "Ignored a {Status} affinity cookie; the client is pinned anew.")]
+    public static partial void IgnoredCookie(this ILogger logger, ServerCookieStatus status);
+
+    [LoggerMessage(1002, LogLevel.Debug, "Client pinned to backend {Previous}, which is down, re-pinned to backend {Current}.")]
+    public static partial void RePinned(this ILogger logger, string previous, string current);
+
+    [LoggerMessage(1003, LogLevel.Debug, "Client pinned to backend {Backend}, which is down, answered 503.")]
+    public static partial void PinnedBackendDown(this ILogger logger, string backend);
+
+    [LoggerMessage(1004, LogLevel.Information, "Failover policy changed from {Previous} to {Current}.")]
+    public static partial void FailoverChanged(this ILogger logger, FailoverMode previous, FailoverMode current);
+}

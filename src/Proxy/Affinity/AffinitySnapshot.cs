@@ -1,0 +1,9 @@
+namespace StickyLb.Proxy.Affinity;
+
+/// <summary>The affinity counters at one moment.</summary>
+/// <param name="NewPins">Clients without a valid cookie that were pinned.</param>
+/// <param name="Hits">Requests sent to the healthy backend their cookie names.</param>
+/// <param name="RePins">Clients moved off a backend that was down (Redistribute).</param>
+/// <param name="Unavailable">Requests answered 503 because their backend was down (Return503Error).</param>
+/// <param name="Misses">Cookies ignored as invalid, by reason.</param>
+public sealed record AffinitySnapshot(long NewPins, long Hits, long RePins, long Unavailable, AffinityMisses Misses);

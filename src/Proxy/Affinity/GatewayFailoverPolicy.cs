@@ -1,0 +1,53 @@
+using Microsoft.Net.Http.Headers;
+using StickyLb.Proxy.Gateway;
+using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.SessionAffinity;
+
+namespace StickyLb.Proxy.Affinity;
+
+/// <summary>
+/// YARP's two affinity failure policies behind one switch that can be flipped live:
+/// <see cref="FailoverMode.Redistribute"/> lets the load balancer pick a healthy backend (and the
+/// affinity policy re-pins the client); <see cref="FailoverMode.Return503Error"/> answers a 503
+/// problem that names the backend that is down, with <c>Retry-After</c>.
+/// </summary>
+internal sealed class GatewayFailoverPolicy(FailoverSwitch failover, AffinityCounters counters, ILogger<GatewayFailoverPolicy> logger)
+    : IAffinityFailurePolicy
+{
+    private static readonly Task<bool> KeepProcessing = Task.FromResult(true);
+
+    public string Name => AffinityDefaults.FailurePolicyName;
+
+    public Task<bool> Handle(HttpContext context, ClusterState cluster, AffinityStatus affinityStatus)
+    {
+        switch (failover.Current)
+        {
+            case FailoverMode.Redistribute:
+                return KeepProcessing;
+            case FailoverMode.Return503Error:
+                return RejectAsync(context, cluster);
+            default:
+                throw new NotSupportedException($"Unknown failover mode {failover.Current}.");
+        }
+    }
+
+    private async Task<bool> RejectAsync(HttpContext context, ClusterState cluster)
+    {
+        var affinity = cluster.Model.Config.SessionAffinity;
+        var backend = affinity is not null
+            && ServerCookieReader.Read(context.Request.Headers.Cookie, ServerCookiePolicy.CookieName(affinity), out var id) == ServerCookieStatus.WellFormed
+            ? id.ToString()
+            : "?";
+
+        counters.Unavailable();
+        logger.PinnedBackendDown(backend);
+        context.Response.Headers[HeaderNames.RetryAfter] = AffinityDefaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await TypedResults.Problem(
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Backend unavailable",
+            detail: $"Backend {backend}, which holds this session, is down. The failover policy is Return503Error: retry after it is back.",
+            extensions: new Dictionary<string, object?> { ["backend"] = backend })
+            .ExecuteAsync(context);
+        return false;
+    }
+}

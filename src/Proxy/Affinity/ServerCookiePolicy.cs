@@ -1,0 +1,131 @@
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.SessionAffinity;
+
+namespace StickyLb.Proxy.Affinity;
+
+/// <summary>
+/// Session affinity through a plain, readable <c>server=&lt;destination id&gt;</c> cookie, like
+/// HAProxy's <c>cookie SERVERID insert</c>. A cookie that names no destination, or is malformed,
+/// repeated or oversized, counts as no affinity (and is counted): the client is simply pinned anew.
+/// </summary>
+internal sealed class ServerCookiePolicy(AffinityCounters counters, TimeProvider timeProvider, ILogger<ServerCookiePolicy> logger) : ISessionAffinityPolicy
+{
+    public string Name => AffinityDefaults.PolicyName;
+
+    public AffinityResult FindAffinitizedDestinations(
+        HttpContext context,
+        ClusterState cluster,
+        SessionAffinityConfig config,
+        IReadOnlyList<DestinationState> destinations)
+    {
+        var status = ServerCookieReader.Read(context.Request.Headers.Cookie, CookieName(config), out var id);
+        if (status == ServerCookieStatus.None)
+        {
+            return new AffinityResult(null, AffinityStatus.AffinityKeyNotSet);
+        }
+
+        if (status != ServerCookieStatus.WellFormed || !TryFindDestination(cluster, id, out var destination))
+        {
+            counters.Miss(status);
+            logger.IgnoredCookie(status);
+            return new AffinityResult(null, AffinityStatus.AffinityKeyNotSet);
+        }
+
+        if (!IsAvailable(destination, cluster, destinations))
+        {
+            // The failure policy decides: re-pin elsewhere or answer 503.
+            return new AffinityResult(null, AffinityStatus.DestinationNotFound);
+        }
+
+        counters.Hit();
+        // DestinationState is itself a one-element IReadOnlyList<DestinationState>: no allocation.
+        return new AffinityResult(destination, AffinityStatus.OK);
+    }
+
+    public void AffinitizeResponse(HttpContext context, ClusterState cluster, SessionAffinityConfig config, DestinationState destination)
+    {
+        var name = CookieName(config);
+        var status = ServerCookieReader.Read(context.Request.Headers.Cookie, name, out var id);
+        if (status == ServerCookieStatus.WellFormed)
+        {
+            if (id.Equals(destination.DestinationId, StringComparison.OrdinalIgnoreCase))
+            {
+                // Already pinned here: the hot path ends without touching the response.
+                return;
+            }
+
+            if (TryFindDestination(cluster, id, out var previous))
+            {
+                counters.RePin();
+                logger.RePinned(previous.DestinationId, destination.DestinationId);
+            }
+            else
+            {
+                counters.NewPin();
+            }
+        }
+        else
+        {
+            counters.NewPin();
+        }
+
+        context.Response.Cookies.Append(name, destination.DestinationId, CreateCookieOptions(config.Cookie, context.Request.IsHttps, timeProvider.GetUtcNow()));
+    }
+
+    /// <summary>O(1) lookup of a destination by the id in a cookie, without allocating a string for it.</summary>
+    internal static bool TryFindDestination(ClusterState cluster, ReadOnlySpan<char> id, out DestinationState destination)
+    {
+        if (cluster.Destinations.TryGetAlternateLookup<ReadOnlySpan<char>>(out var lookup))
+        {
+            return lookup.TryGetValue(id, out destination!);
+        }
+
+        return cluster.Destinations.TryGetValue(id.ToString(), out destination!);
+    }
+
+    /// <summary>
+    /// Whether <paramref name="destination"/> is among <paramref name="available"/>, in O(1): when every
+    /// destination is available the answer is yes; otherwise it is the health rule of YARP's default
+    /// <c>HealthyAndUnknown</c> availability policy, which produced that list.
+    /// </summary>
+    internal static bool IsAvailable(DestinationState destination, ClusterState cluster, IReadOnlyList<DestinationState> available)
+    {
+        if (available.Count == cluster.DestinationsState.AllDestinations.Count)
+        {
+            return true;
+        }
+
+        var health = destination.Health;
+        return health.Active != DestinationHealth.Unhealthy && health.Passive != DestinationHealth.Unhealthy;
+    }
+
+    internal static string CookieName(SessionAffinityConfig config) =>
+        string.IsNullOrEmpty(config.AffinityKeyName) ? AffinityDefaults.CookieName : config.AffinityKeyName;
+
+    internal static CookieOptions CreateCookieOptions(SessionAffinityCookieConfig? config, bool isHttps, DateTimeOffset now)
+    {
+        var options = new CookieOptions
+        {
+            Path = config?.Path ?? "/",
+            Domain = config?.Domain,
+            HttpOnly = config?.HttpOnly ?? true,
+            SameSite = config?.SameSite ?? SameSiteMode.Lax,
+            IsEssential = config?.IsEssential ?? true,
+            MaxAge = config?.MaxAge,
+        };
+        options.Secure = (config?.SecurePolicy ?? CookieSecurePolicy.SameAsRequest) switch
+        {
+            CookieSecurePolicy.Always => true,
+            CookieSecurePolicy.None => false,
+            CookieSecurePolicy.SameAsRequest => isHttps,
+            var other => throw new NotSupportedException($"Unknown cookie secure policy {other}."),
+        };
+        if (config?.Expiration is { } expiration)
+        {
+            options.Expires = now.Add(expiration);
+        }
+
+        return options;
+    }
+}

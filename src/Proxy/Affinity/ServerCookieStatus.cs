@@ -1,0 +1,20 @@
+namespace StickyLb.Proxy.Affinity;
+
+/// <summary>What a request's <c>server</c> cookie looks like, before it is matched to a destination.</summary>
+public enum ServerCookieStatus
+{
+    /// <summary>No such cookie.</summary>
+    None,
+
+    /// <summary>Exactly one cookie whose value has the shape of a destination id.</summary>
+    WellFormed,
+
+    /// <summary>An empty value or one with characters no destination id has.</summary>
+    Malformed,
+
+    /// <summary>A value longer than <see cref="AffinityDefaults.MaxCookieValueLength"/>.</summary>
+    Oversized,
+
+    /// <summary>The cookie appears more than once.</summary>
+    Repeated,
+}

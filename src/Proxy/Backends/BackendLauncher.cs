@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using StickyLb.Proxy.Gateway;
+
+namespace StickyLb.Proxy.Backends;
+
+/// <summary>
+/// Builds the command line of a BackendApp process. BackendApp is built into the gateway's own
+/// output folder (a project reference), so the gateway needs nothing but itself to spawn it.
+/// </summary>
+internal static class BackendLauncher
+{
+    private const string AppName = "BackendApp";
+
+    public static ProcessStartInfo CreateStartInfo(string id, Uri address, GatewayOptions options)
+    {
+        var folder = AppContext.BaseDirectory;
+        var appHost = Path.Combine(folder, OperatingSystem.IsWindows() ? AppName + ".exe" : AppName);
+        var startInfo = File.Exists(appHost)
+            ? new ProcessStartInfo(appHost)
+            : new ProcessStartInfo(DotnetHost()) { ArgumentList = { Path.Combine(folder, AppName + ".dll") } };
+
+        startInfo.ArgumentList.Add("--urls");
+        startInfo.ArgumentList.Add(address.ToString().TrimEnd('/'));
+        startInfo.ArgumentList.Add("--Backend:Id");
+        startInfo.ArgumentList.Add(id);
+        startInfo.ArgumentList.Add("--Backend:Store");
+        startInfo.ArgumentList.Add(options.Store.ToString().ToLowerInvariant());
+        startInfo.ArgumentList.Add("--Backend:ParentPid");
+        startInfo.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        startInfo.WorkingDirectory = folder;
+        startInfo.UseShellExecute = false;
+        startInfo.RedirectStandardOutput = true;
+        startInfo.RedirectStandardError = true;
+        // The app host finds the runtime through DOTNET_ROOT: hand down the one running the gateway.
+        startInfo.Environment.TryAdd("DOTNET_ROOT", DotnetRoot());
+        return startInfo;
+    }
+
+    /// <summary>The folder of the running .NET installation (the parent of <c>shared/</c>).</summary>
+    private static string DotnetRoot() =>
+        Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
+
+    private static string DotnetHost() => Path.Combine(DotnetRoot(), OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
+}

@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Health;
+
+namespace StickyLb.Proxy.Backends;
+
+/// <summary>
+/// One supervised BackendApp process: starts it, kills it (SIGKILL, as a crash would), and notices
+/// when it dies by other hands, taking it out of rotation at once.
+/// </summary>
+public sealed class BackendProcess : IDisposable
+{
+    private const int KeptOutputLines = 20;
+
+    private readonly GatewayOptions _options;
+    private readonly DestinationHealthSignal _health;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly Queue<string> _output = new();
+    private Process? _process;
+    private BackendState _state = BackendState.Stopped;
+    private bool _killRequested;
+
+    internal BackendProcess(string id, Uri address, GatewayOptions options, DestinationHealthSignal health, ILogger logger)
+    {
+        Id = id;
+        Address = address;
+        _options = options;
+        _health = health;
+        _logger = logger;
+    }
+
+    /// <summary>The backend's id, the same as its YARP destination id.</summary>
+    public string Id { get; }
+
+    /// <summary>Where the backend listens.</summary>
+    public Uri Address { get; }
+
+    public BackendState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>The process id while a process exists, else null.</summary>
+    public int? Pid
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state == BackendState.Stopped ? null : _process?.Id;
+            }
+        }
+    }
+
+    /// <summary>The last line the process wrote, for start-up errors; empty if none.</summary>
+    public string LastOutputLine
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.LastOrDefault(line => line.Trim().Length > 0)?.Trim() ?? "";
+            }
+        }
+    }
+
+    /// <summary>Starts the process unless one is already running; false when it is.</summary>
+    internal bool TryStart()
+    {
+        lock (_gate)
+        {
+            if (_state != BackendState.Stopped)
+            {
+                return false;
+            }
+
+            _process?.Dispose();
+            var process = new Process
+            {
+                StartInfo = BackendLauncher.CreateStartInfo(Id, Address, _options),
+                EnableRaisingEvents = true,
+            };
+            process.OutputDataReceived += (_, e) => Remember(e.Data);
+            process.ErrorDataReceived += (_, e) => Remember(e.Data);
+            process.Exited += (_, _) => OnExited(process);
+            try
+            {
+                process.Start();
+            }
+            catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+            {
+                process.Dispose();
+                throw new BackendStartException($"Backend {Id} could not be started: {ex.Message}", ex);
+            }
+
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            _process = process;
+            _state = BackendState.Starting;
+            _killRequested = false;
+            return true;
+        }
+    }
+
+    /// <summary>Records that the process answered its readiness probe.</summary>
+    internal void MarkReady()
+    {
+        int pid;
+        lock (_gate)
+        {
+            if (_state != BackendState.Starting || _process is null)
+            {
+                return;
+            }
+
+            _state = BackendState.Running;
+            pid = _process.Id;
+        }
+
+        _health.MarkUp(Id);
+        _logger.BackendStarted(Id, Address, pid);
+    }
+
+    /// <summary>Kills the process with SIGKILL, as a crash would; false when there is none.</summary>
+    internal bool TryKill()
+    {
+        Process process;
+        lock (_gate)
+        {
+            if (_state == BackendState.Stopped || _process is null)
+            {
+                return false;
+            }
+
+            // SIGKILL cannot be refused: the backend is stopped from here on, even before the
+            // process is reaped, and a start may follow at once.
+            _killRequested = true;
+            _state = BackendState.Stopped;
+            process = _process;
+        }
+
+        // Out of rotation before the process dies, so that no request is sent to a dying backend.
+        _health.MarkDown(Id);
+        try
+        {
+            process.Kill();
+            _logger.BackendKilled(Id, process.Id);
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited on its own in the meantime; the exit handler records that.
+        }
+
+        return true;
+    }
+
+    /// <summary>Waits until the current process has exited.</summary>
+    internal async Task WaitForExitAsync(CancellationToken cancellationToken)
+    {
+        Process? process;
+        lock (_gate)
+        {
+            process = _process;
+        }
+
+        if (process is not null)
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+    }
+
+    private void OnExited(Process process)
+    {
+        bool unexpected;
+        lock (_gate)
+        {
+            if (!ReferenceEquals(process, _process) || _state == BackendState.Stopped)
+            {
+                return;
+            }
+
+            _state = BackendState.Stopped;
+            unexpected = !_killRequested;
+        }
+
+        _health.MarkDown(Id);
+        if (unexpected)
+        {
+            _logger.BackendCrashed(Id, process.Id, process.ExitCode);
+        }
+    }
+
+    private void Remember(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _logger.BackendOutput(Id, line);
+        lock (_output)
+        {
+            if (_output.Count == KeptOutputLines)
+            {
+                _output.Dequeue();
+            }
+
+            _output.Enqueue(line);
+        }
+    }
+
+    public void Dispose()
+    {
+        TryKill();
+        lock (_gate)
+        {
+            _process?.Dispose();
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.Options;
+using StickyLb.Proxy.Admin;
+using StickyLb.Proxy.Affinity;
+using StickyLb.Proxy.Backends;
+using StickyLb.Proxy.Health;
+
+namespace StickyLb.Proxy.Gateway;
+
+/// <summary>The gateway as a table of contents: one call per feature.</summary>
+public static class GatewayApp
+{
+    /// <summary>Builds the gateway from its command line, or explains in one line why it cannot.</summary>
+    public static bool TryBuild(string[] args, [NotNullWhen(true)] out WebApplication? app, out string error)
+    {
+        // The root appsettings.json is copied next to the gateway's binaries: reading it from there
+        // makes `dotnet run --project src/Proxy` behave the same from any working directory.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddCommandLine(args, GatewayCommandLine.SwitchMappings);
+        if (!GatewayOptionsReader.TryRead(builder.Configuration, out var options, out error))
+        {
+            app = null;
+            return false;
+        }
+
+        var listeners = new GatewayListeners();
+        builder.WebHost.ConfigureKestrel(kestrel => listeners.Configure(kestrel, options));
+        builder.Services.AddSingleton(listeners);
+        builder.Services.AddSingleton(Options.Create(options));
+
+        builder.Services.AddStickySessions();
+        builder.Services.AddHealthSignals();
+        builder.Services.AddBackendSupervisor();
+        builder.Services.AddAdminApi();
+        builder.Services.AddReverseProxy()
+            .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
+            .AddConfigFilter<SpawnedDestinationsFilter>();
+
+        app = builder.Build();
+        app.UseAdminErrors();
+        app.MapAdminApi();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseSessionAffinity();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+            proxy.UseBackendRequestCounting();
+        }).WithMetadata(ListenerMetadata.Gateway);
+        return true;
+    }
+
+    /// <summary>
+    /// Starts the gateway and its backends, prints the ready line, and runs until SIGINT or SIGTERM,
+    /// which stop every backend it started. A failed start is one line on <paramref name="errors"/>.
+    /// </summary>
+    public static async Task<int> RunAsync(this WebApplication app, TextWriter output, TextWriter errors)
+    {
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (Exception ex) when (ex is BackendStartException or IOException)
+        {
+            await errors.WriteLineAsync("stickylb: " + ex.Message);
+            await app.DisposeAsync();
+            return 1;
+        }
+
+        var services = app.Services;
+        await output.WriteLineAsync(ReadyLine.Format(
+            services.GetRequiredService<IOptions<GatewayOptions>>().Value,
+            services.GetRequiredService<GatewayListeners>(),
+            services.GetRequiredService<BackendSupervisor>(),
+            services.GetRequiredService<DestinationHealthSignal>()));
+        await output.FlushAsync();
+
+        await app.WaitForShutdownAsync();
+        await app.DisposeAsync();
+        return 0;
+    }
+}

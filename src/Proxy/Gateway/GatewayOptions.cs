@@ -1,0 +1,47 @@
+namespace StickyLb.Proxy.Gateway;
+
+/// <summary>
+/// The gateway's settings: the <c>Gateway</c> section of the root appsettings.json, overridden by
+/// the command-line options of the same names (<c>--store</c>, <c>--failover</c>, ...).
+/// </summary>
+public sealed class GatewayOptions
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string Section = "Gateway";
+
+    /// <summary>The YARP cluster that holds the backends; its destinations are named "1".."N".</summary>
+    public const string ClusterId = "backends";
+
+    /// <summary>The most backends the gateway spawns.</summary>
+    public const int MaxBackends = 16;
+
+    /// <summary>Where sessions live. Default <see cref="StoreMode.Memory"/>.</summary>
+    public StoreMode Store { get; set; } = StoreMode.Memory;
+
+    /// <summary><c>host:port</c> of an existing Redis-protocol server for redis mode. Default none.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>The failover policy at start-up; the admin API can flip it live. Default Redistribute.</summary>
+    public FailoverMode Failover { get; set; } = FailoverMode.Redistribute;
+
+    /// <summary>How many backends to spawn, 1 to 16. Default 3.</summary>
+    public int Backends { get; set; } = 3;
+
+    /// <summary>The gateway's port on 127.0.0.1. Default 5000.</summary>
+    public int Port { get; set; } = 5000;
+
+    /// <summary>The admin API and dashboard port on 127.0.0.1. Default 5001.</summary>
+    public int AdminPort { get; set; } = 5001;
+
+    /// <summary>The port of spawned backend 1; backend N listens on this + N - 1. Default 5101.</summary>
+    public int BackendPort { get; set; } = 5101;
+
+    /// <summary>
+    /// True (default): spawn and supervise the backends. False: spawn nothing and proxy to the
+    /// destinations of the <c>ReverseProxy</c> section as they are.
+    /// </summary>
+    public bool Spawn { get; set; } = true;
+
+    /// <summary>The address of spawned backend <paramref name="index"/> (1-based).</summary>
+    public Uri BackendAddress(int index) => new($"http://127.0.0.1:{BackendPort + index - 1}");
+}

@@ -1,0 +1,171 @@
+using System.Globalization;
+
+namespace StickyLb.Proxy.Gateway;
+
+/// <summary>
+/// Reads and checks <see cref="GatewayOptions"/> and the parts of the <c>ReverseProxy</c> section the
+/// gateway depends on. Every problem becomes one line naming the option, the value and what is
+/// allowed, so that a bad start-up never ends in a stack trace.
+/// </summary>
+internal static class GatewayOptionsReader
+{
+    /// <summary>YARP 2.1's default affinity policy; it needs System.IO.Hashing, which cannot be restored here.</summary>
+    public const string HashCookiePolicy = "HashCookie";
+
+    public static bool TryRead(IConfiguration configuration, out GatewayOptions options, out string error)
+    {
+        options = new GatewayOptions();
+        error = ReadInto(configuration, options) ?? CheckReverseProxy(configuration, options) ?? "";
+        return error.Length == 0;
+    }
+
+    private static string? ReadInto(IConfiguration configuration, GatewayOptions options)
+    {
+        var section = configuration.GetSection(GatewayOptions.Section);
+
+        if (section["Store"] is { } store)
+        {
+            if (!Enum.TryParse<StoreMode>(store, ignoreCase: true, out var mode) || !Enum.IsDefined(mode) || IsNumber(store))
+            {
+                return Invalid("store", store, "memory or redis");
+            }
+
+            options.Store = mode;
+        }
+
+        if (section["Failover"] is { } failover)
+        {
+            if (!TryParseFailover(failover, out var mode))
+            {
+                return Invalid("failover", failover, "Redistribute or Return503Error (alias 503), in any case");
+            }
+
+            options.Failover = mode;
+        }
+
+        if (section["Redis"] is { Length: > 0 } redis)
+        {
+            if (!IsHostPort(redis))
+            {
+                return Invalid("redis", redis, "host:port, for example 127.0.0.1:6379");
+            }
+
+            options.Redis = redis;
+        }
+
+        if (section["Spawn"] is { } spawn)
+        {
+            if (!bool.TryParse(spawn, out var value))
+            {
+                return Invalid("spawn", spawn, "true or false");
+            }
+
+            options.Spawn = value;
+        }
+
+        var problem = ReadInt(section, "Backends", "backends", 1, GatewayOptions.MaxBackends, v => options.Backends = v)
+            ?? ReadInt(section, "Port", "port", 0, 65535, v => options.Port = v)
+            ?? ReadInt(section, "AdminPort", "admin-port", 0, 65535, v => options.AdminPort = v)
+            ?? ReadInt(section, "BackendPort", "backend-port", 1, 65535 - options.Backends + 1, v => options.BackendPort = v);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (options.Store == StoreMode.Redis)
+        {
+            return "Invalid store 'redis' (--store or Gateway:Store): the shared-store mode is not available in this build yet; use memory.";
+        }
+
+        if (options.Port != 0 && options.Port == options.AdminPort)
+        {
+            return $"Invalid admin-port '{options.AdminPort}' (--admin-port or Gateway:AdminPort): it must differ from the gateway port.";
+        }
+
+        if (options.Spawn)
+        {
+            var first = options.BackendPort;
+            var last = options.BackendPort + options.Backends - 1;
+            foreach (var (name, port) in new[] { ("port", options.Port), ("admin-port", options.AdminPort) })
+            {
+                if (port >= first && port <= last)
+                {
+                    return $"Invalid {name} '{port}' (--{name}): the backends use ports {first}-{last}; choose another port or --backend-port.";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string? CheckReverseProxy(IConfiguration configuration, GatewayOptions options)
+    {
+        var clusters = configuration.GetSection("ReverseProxy:Clusters");
+        foreach (var cluster in clusters.GetChildren())
+        {
+            var affinity = cluster.GetSection("SessionAffinity");
+            var policy = affinity["Policy"];
+            var key = $"ReverseProxy:Clusters:{cluster.Key}:SessionAffinity:Policy";
+            if (string.Equals(policy, HashCookiePolicy, StringComparison.OrdinalIgnoreCase))
+            {
+                return $"Invalid {key} '{policy}': HashCookie needs System.IO.Hashing, which is not available here; use ServerCookie (the plain server=N cookie) or Cookie.";
+            }
+
+            if (string.Equals(affinity["Enabled"], "true", StringComparison.OrdinalIgnoreCase) && string.IsNullOrEmpty(policy))
+            {
+                return $"Missing {key}: YARP would fall back to HashCookie, which is not available here; set it to ServerCookie.";
+            }
+        }
+
+        if (!clusters.GetSection(GatewayOptions.ClusterId).Exists())
+        {
+            return $"Missing ReverseProxy:Clusters:{GatewayOptions.ClusterId}: the gateway proxies to that cluster{(options.Spawn ? " and spawns its backends into it" : "")}.";
+        }
+
+        return null;
+    }
+
+    public static bool TryParseFailover(string value, out FailoverMode mode)
+    {
+        if (value == "503")
+        {
+            mode = FailoverMode.Return503Error;
+            return true;
+        }
+
+        return Enum.TryParse(value, ignoreCase: true, out mode) && Enum.IsDefined(mode) && !IsNumber(value);
+    }
+
+    private static string? ReadInt(IConfigurationSection section, string key, string option, int min, int max, Action<int> set)
+    {
+        if (section[key] is not { } text)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            return Invalid(option, text, $"a whole number from {min} to {max}");
+        }
+
+        set(value);
+        return null;
+    }
+
+    private static bool IsHostPort(string value)
+    {
+        var colon = value.LastIndexOf(':');
+        return colon > 0
+            && Uri.CheckHostName(value[..colon].Trim('[', ']')) != UriHostNameType.Unknown
+            && int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
+            && port is > 0 and <= 65535;
+    }
+
+    private static bool IsNumber(string value) => value.Length > 0 && value.All(char.IsAsciiDigit);
+
+    private static string Invalid(string option, string value, string allowed) =>
+        $"Invalid {option} '{value}' (--{option} or {GatewayOptions.Section}:{Pascal(option)}): expected {allowed}.";
+
+    private static string Pascal(string option) =>
+        string.Concat(option.Split('-').Select(part => char.ToUpperInvariant(part[0]) + part[1..]));
+}

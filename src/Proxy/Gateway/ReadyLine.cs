@@ -1,0 +1,23 @@
+using StickyLb.Proxy.Backends;
+using StickyLb.Proxy.Health;
+
+namespace StickyLb.Proxy.Gateway;
+
+/// <summary>The one line the gateway prints when it is ready; tests and scripts wait for its prefix.</summary>
+public static class ReadyLine
+{
+    /// <summary>What the line starts with.</summary>
+    public const string Prefix = "StickyLb ready:";
+
+    public static string Format(GatewayOptions options, GatewayListeners listeners, BackendSupervisor supervisor, DestinationHealthSignal health)
+    {
+        var backends = supervisor.IsSupervising
+            ? supervisor.Backends.Select(b => $"{b.Id}={b.Address.ToString().TrimEnd('/')}")
+            : health.Destinations().Select(d => $"{d.DestinationId}={d.Model.Config.Address.TrimEnd('/')}");
+        return $"{Prefix} gateway {Trim(listeners.GatewayUrl)}, dashboard {Trim(listeners.AdminUrl)}, "
+            + $"store {options.Store.ToString().ToLowerInvariant()}, failover {options.Failover}, "
+            + $"backends {string.Join(' ', backends)}{(supervisor.IsSupervising ? "" : " (not spawned)")}";
+    }
+
+    private static string Trim(Uri url) => url.ToString().TrimEnd('/');
+}

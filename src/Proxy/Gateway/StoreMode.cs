@@ -1,0 +1,11 @@
+namespace StickyLb.Proxy.Gateway;
+
+/// <summary>Where the backends keep their sessions.</summary>
+public enum StoreMode
+{
+    /// <summary>Each backend keeps its own sessions in memory: they die with it.</summary>
+    Memory,
+
+    /// <summary>All backends share one Redis-protocol store: sessions survive any backend.</summary>
+    Redis,
+}

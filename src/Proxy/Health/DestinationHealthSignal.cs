@@ -1,0 +1,64 @@
+using StickyLb.Proxy.Gateway;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
+
+namespace StickyLb.Proxy.Health;
+
+/// <summary>
+/// Tells YARP what the supervisor knows for certain: a backend whose process is gone is down now,
+/// not at the next probe; a backend that just answered its readiness probe is up now.
+/// </summary>
+public sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDestinationHealthUpdater healthUpdater)
+{
+    /// <summary>Takes destination <paramref name="id"/> out of rotation until a probe or <see cref="MarkUp"/> says otherwise.</summary>
+    public void MarkDown(string id) => SetActive(id, DestinationHealth.Unhealthy);
+
+    /// <summary>Puts destination <paramref name="id"/> back into rotation and forgets earlier passive failures.</summary>
+    public void MarkUp(string id)
+    {
+        if (TryFind(id, out var cluster, out var destination))
+        {
+            healthUpdater.SetPassive(cluster, destination, DestinationHealth.Healthy, TimeSpan.Zero);
+            healthUpdater.SetActive(cluster, [new NewActiveDestinationHealth(destination, DestinationHealth.Healthy)]);
+        }
+    }
+
+    /// <summary>The destination's health as the admin API reports it: healthy, unhealthy or unknown.</summary>
+    public string Describe(string id)
+    {
+        if (!TryFind(id, out _, out var destination))
+        {
+            return "unknown";
+        }
+
+        var health = destination.Health;
+        if (health.Active == DestinationHealth.Unhealthy || health.Passive == DestinationHealth.Unhealthy)
+        {
+            return "unhealthy";
+        }
+
+        return health.Active == DestinationHealth.Healthy || health.Passive == DestinationHealth.Healthy ? "healthy" : "unknown";
+    }
+
+    /// <summary>The destinations of the backends cluster, by id, as YARP currently has them.</summary>
+    public IReadOnlyList<DestinationState> Destinations() =>
+        proxyState.TryGetCluster(GatewayOptions.ClusterId, out var cluster)
+            ? [.. cluster.Destinations.Values.OrderBy(d => d.DestinationId.Length).ThenBy(d => d.DestinationId, StringComparer.Ordinal)]
+            : [];
+
+    private void SetActive(string id, DestinationHealth health)
+    {
+        if (TryFind(id, out var cluster, out var destination))
+        {
+            healthUpdater.SetActive(cluster, [new NewActiveDestinationHealth(destination, health)]);
+        }
+    }
+
+    private bool TryFind(string id, out ClusterState cluster, out DestinationState destination)
+    {
+        destination = null!;
+        return proxyState.TryGetCluster(GatewayOptions.ClusterId, out cluster!)
+            && cluster.Destinations.TryGetValue(id, out destination!);
+    }
+}

@@ -1,0 +1,41 @@
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
+
+namespace StickyLb.Proxy.Health;
+
+/// <summary>
+/// Passive health that takes a backend out of rotation on its first failed request, for the
+/// cluster's <c>Passive:ReactivationPeriod</c>. YARP's own <c>TransportFailureRate</c> policy needs
+/// ten requests in a window before it acts, far too slow to show a dead backend.
+/// </summary>
+internal sealed class FirstFailurePassivePolicy(IDestinationHealthUpdater healthUpdater, ILogger<FirstFailurePassivePolicy> logger)
+    : IPassiveHealthCheckPolicy
+{
+    public string Name => HealthDefaults.FirstFailurePolicyName;
+
+    public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
+    {
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        if (error is null || !IsBackendFailure(error.Error))
+        {
+            return;
+        }
+
+        var period = cluster.Model.Config.HealthCheck?.Passive?.ReactivationPeriod ?? HealthDefaults.ReactivationPeriod;
+        logger.PassiveFailure(destination.DestinationId, error.Error, period);
+        healthUpdater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, period);
+    }
+
+    /// <summary>Whether the error is the backend's fault rather than the client's (an aborted request, say).</summary>
+    internal static bool IsBackendFailure(ForwarderError error) => error switch
+    {
+        ForwarderError.Request
+            or ForwarderError.RequestTimedOut
+            or ForwarderError.RequestBodyDestination
+            or ForwarderError.ResponseBodyDestination
+            or ForwarderError.UpgradeRequestDestination
+            or ForwarderError.UpgradeResponseDestination => true,
+        _ => false,
+    };
+}
