@@ -1,0 +1,227 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Runtime.InteropServices;
+using StickyLb.Proxy.Admin;
+using StickyLb.Proxy.Gateway;
+using Xunit.Abstractions;
+
+namespace StickyLb.Tests.Infrastructure;
+
+/// <summary>
+/// The real gateway (Proxy.dll from the test's output folder) as a child process on free ports,
+/// with its real BackendApp children. Ready when it prints its ready line; disposed with SIGTERM,
+/// and every process it may have left is killed even when a test fails.
+/// </summary>
+internal sealed class GatewayProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+
+    private readonly Process _process;
+    private readonly ITestOutputHelper _output;
+    private readonly ConcurrentQueue<string> _lines = new();
+    private readonly HashSet<int> _backendPids = [];
+
+    private GatewayProcess(Process process, ITestOutputHelper output, int backends, int port, int adminPort, int backendPort)
+    {
+        _process = process;
+        _output = output;
+        Backends = backends;
+        GatewayUrl = new Uri($"http://127.0.0.1:{port}");
+        AdminUrl = new Uri($"http://127.0.0.1:{adminPort}");
+        BackendPort = backendPort;
+        Admin = new HttpClient { BaseAddress = AdminUrl, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public Uri GatewayUrl { get; }
+
+    public Uri AdminUrl { get; }
+
+    /// <summary>The port of backend 1; backend N listens on this + N - 1.</summary>
+    public int BackendPort { get; }
+
+    public int Backends { get; }
+
+    public HttpClient Admin { get; }
+
+    public int Pid => _process.Id;
+
+    public string Output => string.Join('\n', _lines);
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts the gateway with <paramref name="args"/> and waits for its ready line.</summary>
+    public static async Task<GatewayProcess> StartAsync(ITestOutputHelper output, params string[] args)
+    {
+        var gateway = Launch(output, args);
+        try
+        {
+            await gateway.WaitForLineAsync(line => line.StartsWith(ReadyLine.Prefix, StringComparison.Ordinal), StartTimeout);
+            return gateway;
+        }
+        catch
+        {
+            await gateway.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Starts the gateway without waiting for anything: for start-up failures.</summary>
+    public static GatewayProcess Launch(ITestOutputHelper output, params string[] args)
+    {
+        var backends = args.SkipWhile(a => a != "--backends").Skip(1).Select(int.Parse).FirstOrDefault(3);
+        var port = FreePorts.Next();
+        var adminPort = FreePorts.Next();
+        var backendPort = FreePorts.Range(backends);
+
+        var startInfo = new ProcessStartInfo(DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Proxy.dll"));
+        foreach (var arg in new[] { "--port", $"{port}", "--admin-port", $"{adminPort}", "--backend-port", $"{backendPort}" }.Concat(args))
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+
+        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
+        var gateway = new GatewayProcess(process, output, backends, port, adminPort, backendPort);
+        process.OutputDataReceived += (_, e) => gateway.Remember(e.Data);
+        process.ErrorDataReceived += (_, e) => gateway.Remember(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return gateway;
+    }
+
+    /// <summary>A new simulated user: its own HTTP client and cookie jar, talking to the gateway.</summary>
+    public UserClient NewUser() => new(GatewayUrl);
+
+    public async Task<BackendInfo[]> GetBackendsAsync()
+    {
+        var backends = await Admin.GetFromJsonAsync<BackendInfo[]>("/api/backends") ?? [];
+        lock (_backendPids)
+        {
+            _backendPids.UnionWith(backends.Where(b => b.Pid is not null).Select(b => b.Pid!.Value));
+        }
+
+        return backends;
+    }
+
+    /// <summary>Polls the admin API until <paramref name="condition"/> holds for backend <paramref name="id"/>.</summary>
+    public async Task<BackendInfo> WaitForBackendAsync(string id, Func<BackendInfo, bool> condition, TimeSpan timeout)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (true)
+        {
+            var backend = (await GetBackendsAsync()).Single(b => b.Id == id);
+            if (condition(backend))
+            {
+                return backend;
+            }
+
+            if (stopwatch.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Backend {id} did not reach the expected state within {timeout}; last: {backend}.");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
+    /// <summary>Waits until the gateway process has exited; returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
+    public void Signal(int signal) => Posix.Signal(_process.Id, signal);
+
+    private async Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!_lines.Any(match))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The gateway exited with code {_process.ExitCode} before it was ready:\n{Output}");
+            }
+
+            if (stopwatch.Elapsed > timeout)
+            {
+                throw new TimeoutException($"The gateway was not ready within {timeout}:\n{Output}");
+            }
+
+            await Task.Delay(25);
+        }
+    }
+
+    private void Remember(string? line)
+    {
+        if (line is not null)
+        {
+            _lines.Enqueue(line);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                try
+                {
+                    await GetBackendsAsync();
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or InvalidOperationException)
+                {
+                    // The admin API may already be gone; the pids seen so far are known.
+                }
+
+                Signal(Posix.SigTerm);
+                using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+                try
+                {
+                    await _process.WaitForExitAsync(cancel.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    _process.Kill(entireProcessTree: true);
+                }
+            }
+        }
+        finally
+        {
+            int[] pids;
+            lock (_backendPids)
+            {
+                pids = [.. _backendPids];
+            }
+
+            foreach (var pid in pids.Where(Posix.IsAlive))
+            {
+                Posix.Signal(pid, Posix.SigKill);
+            }
+
+            Admin.Dispose();
+            _process.Dispose();
+            try
+            {
+                _output.WriteLine(Output);
+            }
+            catch (InvalidOperationException)
+            {
+                // No test is running any more to take the output.
+            }
+        }
+    }
+
+    internal static string DotnetHost() =>
+        Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet"));
+}

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace StickyLb.Tests.Infrastructure;
+
+/// <summary>Signals for the process tests: SIGTERM and SIGINT as a service manager or a terminal sends them.</summary>
+internal static partial class Posix
+{
+    public const int SigInt = 2;
+    public const int SigKill = 9;
+    public const int SigTerm = 15;
+
+    public static void Signal(int pid, int signal)
+    {
+        if (kill(pid, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed with errno {Marshal.GetLastPInvokeError()}.");
+        }
+    }
+
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Waits (polling) until process <paramref name="pid"/> is gone; false on timeout.</summary>
+    public static async Task<bool> WaitForExitAsync(int pid, TimeSpan timeout)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (IsAlive(pid))
+        {
+            if (stopwatch.Elapsed > timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(20);
+        }
+
+        return true;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int sig);
+}

@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using StickyLb.BackendApp.Endpoints;
+using StickyLb.Proxy.Admin;
+using StickyLb.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace StickyLb.Tests.Integration;
+
+/// <summary>The used-by story with the real gateway and three real backend processes.</summary>
+[Collection(GatewayProcesses.Name)]
+[Trait("Category", "E2E")]
+public sealed class StickySessionTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task GatewayStartsThreeBackendsThatAnswerThroughIt()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output);
+
+        var backends = await gateway.GetBackendsAsync();
+        var answeredBy = new HashSet<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var user = gateway.NewUser();
+            answeredBy.Add((await user.WhoAmIAsync()).Backend);
+        }
+
+        var ready = gateway.Output.Split('\n').Single(l => l.StartsWith("StickyLb ready:", StringComparison.Ordinal));
+        Assert.Contains($"gateway {gateway.GatewayUrl.ToString().TrimEnd('/')}", ready);
+        Assert.Contains($"dashboard {gateway.AdminUrl.ToString().TrimEnd('/')}", ready);
+        Assert.Contains("store memory", ready);
+        Assert.Contains("failover Redistribute", ready);
+        Assert.Contains($"1=http://127.0.0.1:{gateway.BackendPort} 2=http://127.0.0.1:{gateway.BackendPort + 1} 3=http://127.0.0.1:{gateway.BackendPort + 2}", ready);
+        Assert.Equal(["1", "2", "3"], backends.Select(b => b.Id));
+        Assert.All(backends, b => Assert.Equal(("running", "healthy"), (b.State, b.Health)));
+        Assert.All(backends, b => Assert.True(b.Pid is > 0 && Posix.IsAlive(b.Pid.Value)));
+        Assert.Equal(["1", "2", "3"], answeredBy.Order());
+    }
+
+    [Fact]
+    public async Task ThirtyClientsStayOnTheirBackendAndNewSessionsSpreadOverAll()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output);
+        var pins = new List<string>();
+
+        for (var i = 0; i < 30; i++)
+        {
+            using var user = gateway.NewUser();
+            using var first = await user.Http.GetAsync("/whoami");
+            var pin = Assert.Single(first.Headers.GetValues("Set-Cookie"), c => c.StartsWith("server=", StringComparison.Ordinal));
+            var backend = first.Headers.GetValues("X-Backend").Single();
+            Assert.Equal($"server={backend}; path=/; samesite=lax; httponly", pin);
+            Assert.Equal(backend, (await first.Content.ReadFromJsonAsync<WhoAmIResponse>())!.Backend);
+            pins.Add(backend);
+
+            for (var visit = 2; visit <= 21; visit++)
+            {
+                using var response = await user.Http.GetAsync("/whoami");
+                var body = await response.Content.ReadFromJsonAsync<WhoAmIResponse>();
+                Assert.Equal(backend, response.Headers.GetValues("X-Backend").Single());
+                Assert.Equal((backend, visit), (body!.Backend, body.Visits));
+                Assert.DoesNotContain(SetCookies(response), c => c.StartsWith("server=", StringComparison.Ordinal));
+            }
+        }
+
+        var perBackend = pins.GroupBy(p => p).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(["1", "2", "3"], perBackend.Keys.Order());
+        Assert.All(perBackend.Values, count => Assert.True(count <= 18, $"A backend got {count} of 30 new sessions."));
+    }
+
+    [Theory]
+    [InlineData(KillMethod.AdminApi)]
+    [InlineData(KillMethod.Sigkill)]
+    public async Task KilledBackendsClientsAreRePinnedWithAnEmptySessionUnderRedistribute(KillMethod method)
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output);
+        var users = await LoggedInUser.LogInAsync(gateway, 30);
+
+        await KillBackendAsync(gateway, "2", method);
+
+        foreach (var user in users)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            using var response = await user.Client.Http.GetAsync("/whoami");
+            stopwatch.Stop();
+            var body = await response.Content.ReadFromJsonAsync<WhoAmIResponse>();
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"{user.Name} waited {stopwatch.Elapsed}.");
+            if (user.Backend == "2")
+            {
+                Assert.NotEqual("2", body!.Backend);
+                Assert.Contains($"server={body.Backend}; path=/; samesite=lax; httponly", SetCookies(response));
+                Assert.Null(body.User);
+                Assert.Equal(1, body.Visits);
+            }
+            else
+            {
+                Assert.Equal((user.Backend, user.Name, user.Visits + 1), (body!.Backend, body.User, body.Visits));
+            }
+        }
+
+        Assert.Contains(users, u => u.Backend == "2");
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Theory]
+    [InlineData(KillMethod.AdminApi, "Return503Error")]
+    [InlineData(KillMethod.Sigkill, "503")]
+    public async Task KilledBackendsClientsGet503UntilItIsStartedAgainUnderReturn503Error(KillMethod method, string failover)
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output, "--failover", failover);
+        var users = await LoggedInUser.LogInAsync(gateway, 30);
+        var pinnedTo2 = users.Where(u => u.Backend == "2").ToList();
+        Assert.NotEmpty(pinnedTo2);
+
+        await KillBackendAsync(gateway, "2", method);
+
+        foreach (var user in users)
+        {
+            using var response = await user.Client.Http.GetAsync("/whoami");
+            if (user.Backend == "2")
+            {
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                Assert.NotNull(response.Headers.RetryAfter);
+                var problem = await response.Content.ReadFromJsonAsync<Dictionary<string, object>>();
+                Assert.Equal("2", problem!["backend"].ToString());
+                Assert.Contains("Backend 2", problem["detail"].ToString());
+                Assert.Equal("2", user.Client.ServerCookie);
+            }
+            else
+            {
+                var body = await response.Content.ReadFromJsonAsync<WhoAmIResponse>();
+                Assert.Equal((user.Backend, user.Name), (body!.Backend, body.User));
+            }
+        }
+
+        using var start = await gateway.Admin.PostAsync("/api/backends/2/start", null);
+        Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+
+        foreach (var user in pinnedTo2)
+        {
+            var body = await user.Client.WhoAmIAsync();
+            Assert.Equal(("2", null, 1), (body.Backend, body.User, body.Visits));
+        }
+
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
+    public async Task ForgedCookiesGetAFreshValidPinAndAreCountedByReason()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output);
+        string[] forged = ["server=9", "server=", "server=abc", "server=" + new string('1', 4096), "server=../1", "server=1; server=2"];
+        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = gateway.GatewayUrl };
+
+        foreach (var cookie in forged)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/whoami");
+            request.Headers.Add("Cookie", cookie);
+            using var response = await client.SendAsync(request);
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var backend = response.Headers.GetValues("X-Backend").Single();
+            Assert.Contains($"server={backend}; path=/; samesite=lax; httponly", SetCookies(response));
+            Assert.Contains(backend, new[] { "1", "2", "3" });
+        }
+
+        var stats = await gateway.Admin.GetFromJsonAsync<GatewayStats>("/api/stats");
+        Assert.Equal(new StickyLb.Proxy.Affinity.AffinityMisses(Unknown: 2, Malformed: 2, Oversized: 1, Repeated: 1), stats!.Affinity.Misses);
+        Assert.Equal(6, stats.Affinity.NewPins);
+        Assert.Equal(0, stats.Affinity.Hits);
+    }
+
+    private static IEnumerable<string> SetCookies(HttpResponseMessage response) =>
+        response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [];
+
+    internal static async Task KillBackendAsync(GatewayProcess gateway, string id, KillMethod method)
+    {
+        if (method == KillMethod.AdminApi)
+        {
+            using var kill = await gateway.Admin.PostAsync($"/api/backends/{id}/kill", null);
+            Assert.Equal(HttpStatusCode.OK, kill.StatusCode);
+            Assert.Equal("stopped", (await kill.Content.ReadFromJsonAsync<BackendInfo>())!.State);
+        }
+        else
+        {
+            var pid = (await gateway.GetBackendsAsync()).Single(b => b.Id == id).Pid!.Value;
+            Posix.Signal(pid, Posix.SigKill);
+        }
+
+        await gateway.WaitForBackendAsync(id, b => b is { State: "stopped", Health: "unhealthy", Pid: null }, TimeSpan.FromSeconds(3));
+    }
+}
