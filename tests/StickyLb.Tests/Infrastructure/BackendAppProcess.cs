@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace StickyLb.Tests.Infrastructure;
+
+/// <summary>A BackendApp process started by a test, as a real deployment's backend would be.</summary>
+internal sealed class BackendAppProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly Uri _address;
+
+    private BackendAppProcess(Process process, Uri address)
+    {
+        _process = process;
+        _address = address;
+    }
+
+    public bool IsRunning => !_process.HasExited;
+
+    public static BackendAppProcess Start(string id, int port)
+    {
+        var address = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+        var startInfo = new ProcessStartInfo(GatewayProcess.DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "BackendApp.dll"), "--urls", address.ToString(), "--Backend:Id", id },
+        };
+        var process = Process.Start(startInfo)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new BackendAppProcess(process, address);
+    }
+
+    public async Task WaitUntilReadyAsync()
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"BackendApp exited with code {_process.ExitCode}.");
+            }
+
+            try
+            {
+                using var response = await client.GetAsync(new Uri(_address, "/healthz"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException($"BackendApp on {_address} was not ready within 30 s.");
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+}
