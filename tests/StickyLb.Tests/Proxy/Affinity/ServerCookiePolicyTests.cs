@@ -1,0 +1,143 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
+using StickyLb.Proxy.Affinity;
+using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.SessionAffinity;
+
+namespace StickyLb.Tests.Proxy.Affinity;
+
+public sealed class ServerCookiePolicyTests
+{
+    private readonly AffinityCounters _counters = new();
+    private readonly ServerCookiePolicy _policy;
+
+    public ServerCookiePolicyTests() => _policy = new ServerCookiePolicy(_counters, TimeProvider.System, NullLogger<ServerCookiePolicy>.Instance);
+
+    [Fact]
+    public void ARequestWithoutCookieHasNoAffinity()
+    {
+        var cluster = AffinityTestCluster.Create(3);
+
+        var result = Find(cluster, cookie: null);
+
+        Assert.Equal(AffinityStatus.AffinityKeyNotSet, result.Status);
+        Assert.Equal(new AffinityMisses(0, 0, 0, 0), _counters.Snapshot().Misses);
+    }
+
+    [Fact]
+    public void ACookieNamingAHealthyBackendSelectsOnlyThatBackend()
+    {
+        var cluster = AffinityTestCluster.Create(3);
+
+        var result = Find(cluster, "server=2");
+
+        Assert.Equal(AffinityStatus.OK, result.Status);
+        Assert.Same(cluster.Destinations["2"], Assert.Single(result.Destinations!));
+        Assert.Equal(1, _counters.Snapshot().Hits);
+    }
+
+    [Fact]
+    public void ACookieNamingABackendThatIsDownIsDestinationNotFound()
+    {
+        var cluster = AffinityTestCluster.Create(3, down: "2");
+
+        var result = Find(cluster, "server=2");
+
+        Assert.Equal(AffinityStatus.DestinationNotFound, result.Status);
+        Assert.Equal(0, _counters.Snapshot().Hits);
+    }
+
+    [Theory]
+    [InlineData("server=9")]
+    [InlineData("server=abc")]
+    [InlineData("server=")]
+    [InlineData("server=../1")]
+    [InlineData("server=1; server=2")]
+    public void AnInvalidCookieIsNoAffinityAndCounted(string cookie)
+    {
+        var cluster = AffinityTestCluster.Create(3);
+
+        var result = Find(cluster, cookie);
+
+        Assert.Equal(AffinityStatus.AffinityKeyNotSet, result.Status);
+        var misses = _counters.Snapshot().Misses;
+        Assert.Equal(1, misses.Unknown + misses.Malformed + misses.Oversized + misses.Repeated);
+    }
+
+    [Fact]
+    public void ANewClientIsPinnedWithAPlainHttpOnlyLaxCookie()
+    {
+        var cluster = AffinityTestCluster.Create(3);
+        var context = Context(cookie: null);
+
+        _policy.AffinitizeResponse(context, cluster, AffinityTestCluster.Config, cluster.Destinations["3"]);
+
+        Assert.Equal("server=3; path=/; samesite=lax; httponly", context.Response.Headers.SetCookie.ToString());
+        Assert.Equal(1, _counters.Snapshot().NewPins);
+    }
+
+    [Fact]
+    public void AClientAlreadyPinnedHereGetsNoCookie()
+    {
+        var cluster = AffinityTestCluster.Create(3);
+        var context = Context("server=3");
+
+        _policy.AffinitizeResponse(context, cluster, AffinityTestCluster.Config, cluster.Destinations["3"]);
+
+        Assert.Equal(0, context.Response.Headers.SetCookie.Count);
+        Assert.Equal(0, _counters.Snapshot().NewPins);
+    }
+
+    [Fact]
+    public void AClientMovedOffADeadBackendIsRePinned()
+    {
+        var cluster = AffinityTestCluster.Create(3, down: "2");
+        var context = Context("server=2");
+
+        _policy.AffinitizeResponse(context, cluster, AffinityTestCluster.Config, cluster.Destinations["1"]);
+
+        Assert.StartsWith("server=1;", context.Response.Headers.SetCookie.ToString());
+        Assert.Equal((1, 0), (_counters.Snapshot().RePins, _counters.Snapshot().NewPins));
+    }
+
+    [Fact]
+    public void AnHttpsRequestGetsASecureCookie()
+    {
+        var cluster = AffinityTestCluster.Create(3);
+        var context = Context(cookie: null);
+        context.Request.Scheme = "https";
+
+        _policy.AffinitizeResponse(context, cluster, AffinityTestCluster.Config, cluster.Destinations["1"]);
+
+        Assert.Contains("secure", context.Response.Headers.SetCookie.ToString());
+    }
+
+    [Fact]
+    public void LookupByIdFindsTheDestinationWithoutScanningTheAvailableList()
+    {
+        var cluster = AffinityTestCluster.Create(200, down: "7");
+
+        var found = ServerCookiePolicy.TryFindDestination(cluster, "150", out var destination);
+        var available = ServerCookiePolicy.IsAvailable(destination, cluster, cluster.DestinationsState.AvailableDestinations);
+        var sevenAvailable = ServerCookiePolicy.IsAvailable(cluster.Destinations["7"], cluster, cluster.DestinationsState.AvailableDestinations);
+
+        Assert.True(found);
+        Assert.Equal("150", destination.DestinationId);
+        Assert.True(available);
+        Assert.False(sevenAvailable);
+    }
+
+    private AffinityResult Find(ClusterState cluster, string? cookie) =>
+        _policy.FindAffinitizedDestinations(Context(cookie), cluster, AffinityTestCluster.Config, cluster.DestinationsState.AvailableDestinations);
+
+    private static DefaultHttpContext Context(string? cookie)
+    {
+        var context = new DefaultHttpContext();
+        if (cookie is not null)
+        {
+            context.Request.Headers.Cookie = cookie;
+        }
+
+        return context;
+    }
+}

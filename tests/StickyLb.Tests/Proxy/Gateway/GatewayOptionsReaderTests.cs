@@ -1,0 +1,114 @@
+using Microsoft.Extensions.Configuration;
+using StickyLb.Proxy.Gateway;
+
+namespace StickyLb.Tests.Proxy.Gateway;
+
+public sealed class GatewayOptionsReaderTests
+{
+    [Fact]
+    public void NoGatewaySectionGivesTheDocumentedDefaults()
+    {
+        var ok = GatewayOptionsReader.TryRead(Config(), out var options, out var error);
+
+        Assert.True(ok, error);
+        Assert.Equal(
+            (StoreMode.Memory, FailoverMode.Redistribute, 3, 5000, 5001, 5101, true, (string?)null),
+            (options.Store, options.Failover, options.Backends, options.Port, options.AdminPort, options.BackendPort, options.Spawn, options.Redis));
+    }
+
+    [Theory]
+    [InlineData("Redistribute", FailoverMode.Redistribute)]
+    [InlineData("redistribute", FailoverMode.Redistribute)]
+    [InlineData("Return503Error", FailoverMode.Return503Error)]
+    [InlineData("RETURN503ERROR", FailoverMode.Return503Error)]
+    [InlineData("503", FailoverMode.Return503Error)]
+    public void FailoverAcceptsYarpsNamesInAnyCaseAndTheAlias503(string value, FailoverMode expected)
+    {
+        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Failover", value)), out var options, out _);
+
+        Assert.True(ok);
+        Assert.Equal(expected, options.Failover);
+    }
+
+    [Theory]
+    [InlineData("Gateway:Failover", "sideways", "Invalid failover 'sideways' (--failover or Gateway:Failover): expected Redistribute or Return503Error")]
+    [InlineData("Gateway:Failover", "1", "Invalid failover '1'")]
+    [InlineData("Gateway:Store", "disk", "Invalid store 'disk' (--store or Gateway:Store): expected memory or redis.")]
+    [InlineData("Gateway:Store", "0", "Invalid store '0'")]
+    [InlineData("Gateway:Backends", "17", "Invalid backends '17' (--backends or Gateway:Backends): expected a whole number from 1 to 16.")]
+    [InlineData("Gateway:Backends", "-1", "Invalid backends '-1'")]
+    [InlineData("Gateway:Port", "70000", "Invalid port '70000' (--port or Gateway:Port): expected a whole number from 0 to 65535.")]
+    [InlineData("Gateway:AdminPort", "x", "Invalid admin-port 'x' (--admin-port or Gateway:AdminPort)")]
+    [InlineData("Gateway:Spawn", "yes", "Invalid spawn 'yes' (--spawn or Gateway:Spawn): expected true or false.")]
+    [InlineData("Gateway:Redis", "localhost", "Invalid redis 'localhost' (--redis or Gateway:Redis): expected host:port")]
+    [InlineData("Gateway:Redis", "localhost:99999", "Invalid redis 'localhost:99999'")]
+    public void ABadValueIsOneLineNamingTheOptionTheValueAndWhatIsAllowed(string key, string value, string expected)
+    {
+        var ok = GatewayOptionsReader.TryRead(Config((key, value)), out _, out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith(expected, error);
+        Assert.DoesNotContain('\n', error);
+    }
+
+    [Fact]
+    public void TheSameGatewayAndAdminPortIsRefused()
+    {
+        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Port", "7000"), ("Gateway:AdminPort", "7000")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.Contains("admin-port '7000'", error);
+    }
+
+    [Fact]
+    public void AGatewayPortAmongTheBackendPortsIsRefused()
+    {
+        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Port", "5102")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.Contains("the backends use ports 5101-5103", error);
+    }
+
+    [Fact]
+    public void HashCookieIsRefusedWithTheReason()
+    {
+        var ok = GatewayOptionsReader.TryRead(Config(("ReverseProxy:Clusters:backends:SessionAffinity:Policy", "HashCookie")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.Contains("ReverseProxy:Clusters:backends:SessionAffinity:Policy 'HashCookie'", error);
+        Assert.Contains("System.IO.Hashing", error);
+    }
+
+    [Fact]
+    public void AffinityWithoutAPolicyIsRefusedBecauseYarpWouldPickHashCookie()
+    {
+        var ok = GatewayOptionsReader.TryRead(
+            Config(("ReverseProxy:Clusters:backends:SessionAffinity:Policy", ""), ("ReverseProxy:Clusters:backends:SessionAffinity:Enabled", "true")),
+            out _,
+            out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith("Missing ReverseProxy:Clusters:backends:SessionAffinity:Policy", error);
+    }
+
+    [Fact]
+    public void AConfigurationWithoutTheBackendsClusterIsRefused()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection([]).Build();
+
+        var ok = GatewayOptionsReader.TryRead(configuration, out _, out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith("Missing ReverseProxy:Clusters:backends", error);
+    }
+
+    private static IConfiguration Config(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ReverseProxy:Clusters:backends:SessionAffinity:Enabled"] = "true",
+                ["ReverseProxy:Clusters:backends:SessionAffinity:Policy"] = "ServerCookie",
+            })
+            .AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value)))
+            .Build();
+}
