@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using StickyLb.BackendApp.Hosting;
 using StickyLb.BackendApp.Sessions;
+using StickyLb.Shared;
 
 namespace StickyLb.BackendApp.Endpoints;
 
@@ -34,7 +35,7 @@ internal static class SessionEndpoints
     public static async Task<Results<Ok<WhoAmIResponse>, ProblemHttpResult>> LoginAsync(HttpContext context, IOptions<BackendOptions> options)
     {
         var (body, problem) = await JsonBody.ReadAsync<LoginRequest>(context.Request);
-        problem ??= JsonBody.ValidateText("user", body?.User);
+        problem ??= TextInput.Validate("user", body?.User);
         if (problem is not null)
         {
             return problem;
@@ -61,7 +62,7 @@ internal static class SessionEndpoints
     public static async Task<Results<Ok<CartResponse>, ProblemHttpResult>> AddCartItemAsync(HttpContext context, IOptions<BackendOptions> options)
     {
         var (body, problem) = await JsonBody.ReadAsync<CartItemRequest>(context.Request);
-        problem ??= JsonBody.ValidateText("item", body?.Item);
+        problem ??= TextInput.Validate("item", body?.Item);
         if (problem is not null)
         {
             return problem;

@@ -4,6 +4,7 @@ using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
+using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Admin;
 
@@ -26,7 +27,7 @@ internal static class AdminApi
         api.MapPost("/backends/{id}/kill", KillAsync);
         api.MapPost("/backends/{id}/start", StartAsync);
         api.MapGet("/settings", GetSettings);
-        api.MapPut("/settings", PutSettings);
+        api.MapPut("/settings", PutSettingsAsync);
         api.MapGet("/stats", GetStats);
         return app;
     }
@@ -70,11 +71,17 @@ internal static class AdminApi
     public static Ok<GatewaySettings> GetSettings(IOptions<GatewayOptions> options, FailoverSwitch failover) =>
         TypedResults.Ok(new GatewaySettings(options.Value.Store.ToString().ToLowerInvariant(), failover.Current.ToString()));
 
-    public static Results<Ok<GatewaySettings>, ProblemHttpResult> PutSettings(
-        GatewaySettingsUpdate update, IOptions<GatewayOptions> options, FailoverSwitch failover)
+    public static async Task<Results<Ok<GatewaySettings>, ProblemHttpResult>> PutSettingsAsync(
+        HttpRequest request, IOptions<GatewayOptions> options, FailoverSwitch failover)
     {
+        var (update, problem) = await JsonBody.ReadAsync<GatewaySettingsUpdate>(request);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
         var store = options.Value.Store.ToString();
-        if (update.Store is not null && !string.Equals(update.Store, store, StringComparison.OrdinalIgnoreCase))
+        if (update!.Store is not null && !string.Equals(update.Store, store, StringComparison.OrdinalIgnoreCase))
         {
             return BadRequest($"The store cannot change while the gateway runs (it is {store.ToLowerInvariant()}); restart it with --store.");
         }
@@ -139,6 +146,5 @@ internal static class AdminApi
         _ => throw new NotSupportedException($"No problem for {result}."),
     };
 
-    private static ProblemHttpResult BadRequest(string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid settings", detail: detail);
+    private static ProblemHttpResult BadRequest(string detail) => JsonBody.BadRequest(detail);
 }

@@ -1,17 +1,16 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace StickyLb.BackendApp.Endpoints;
+namespace StickyLb.Shared;
 
 /// <summary>
 /// Reads a JSON request body and turns every way it can be wrong (content type, syntax, shape)
 /// into one 400 problem, rather than the framework's mix of 415 and empty 400 answers.
+/// Shared as source by the gateway's admin API and BackendApp.
 /// </summary>
 internal static class JsonBody
 {
-    /// <summary>The longest accepted text value (a user name, a cart item), in characters.</summary>
-    public const int MaxTextLength = 64;
-
     public static async Task<(T? Value, ProblemHttpResult? Problem)> ReadAsync<T>(HttpRequest request)
         where T : class
     {
@@ -29,22 +28,6 @@ internal static class JsonBody
         {
             return (null, BadRequest("The request body is not valid JSON: " + ex.Message));
         }
-    }
-
-    /// <summary>Checks a required short text field: present, not blank, at most 64 characters, printable.</summary>
-    public static ProblemHttpResult? ValidateText(string field, string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
-        {
-            return BadRequest($"'{field}' is required and must not be empty.");
-        }
-
-        if (value.Length > MaxTextLength)
-        {
-            return BadRequest($"'{field}' must be at most {MaxTextLength} characters (it has {value.Length}).");
-        }
-
-        return value.Any(char.IsControl) ? BadRequest($"'{field}' must not contain control characters.") : null;
     }
 
     public static ProblemHttpResult BadRequest(string detail) =>
