@@ -21,7 +21,8 @@ internal static class BackendsServiceCollectionExtensions
     public static IReverseProxyApplicationBuilder UseBackendRequestCounting(this IReverseProxyApplicationBuilder proxy)
     {
         var counters = proxy.ApplicationServices.GetRequiredService<BackendRequestCounters>();
-        proxy.Use((context, next) =>
+        // The RequestDelegate overload: the Func<Task> one would allocate a closure per request.
+        proxy.Use((HttpContext context, RequestDelegate next) =>
         {
             var destinations = context.GetReverseProxyFeature().AvailableDestinations;
             if (destinations.Count == 1)
@@ -29,7 +30,7 @@ internal static class BackendsServiceCollectionExtensions
                 counters.Increment(destinations[0].DestinationId);
             }
 
-            return next();
+            return next(context);
         });
         return proxy;
     }

@@ -125,6 +125,34 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
         Assert.True(backend.IsRunning);
     }
 
+    [Fact]
+    public async Task WithSpawnFalseADeadBackendLeavesRotationOnItsFirstFailedRequest()
+    {
+        var (port1, port2) = (FreePorts.Next(), FreePorts.Next());
+        using var backend1 = BackendAppProcess.Start("1", port1);
+        using var backend2 = BackendAppProcess.Start("2", port2);
+        await Task.WhenAll(backend1.WaitUntilReadyAsync(), backend2.WaitUntilReadyAsync());
+        await using var gateway = await GatewayProcess.StartAsync(
+            output,
+            "--spawn", "false",
+            "--ReverseProxy:Clusters:backends:Destinations:1:Address", $"http://127.0.0.1:{port1}",
+            "--ReverseProxy:Clusters:backends:Destinations:2:Address", $"http://127.0.0.1:{port2}",
+            "--ReverseProxy:Clusters:backends:Destinations:3:Address", $"http://127.0.0.1:{port2}");
+        using var user = gateway.NewUser();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/whoami") { Headers = { { "Cookie", "server=1" } } };
+        Assert.Equal("1", (await (await user.Http.SendAsync(request)).Content.ReadFromJsonAsync<WhoAmIResponse>())!.Backend);
+
+        backend1.Dispose();
+        using var first = await user.Http.GetAsync("/whoami");
+        using var second = await user.Http.GetAsync("/whoami");
+
+        // The first request may be the one that fails (502) and takes backend 1 out; the next is served elsewhere.
+        Assert.Contains(first.StatusCode, new[] { HttpStatusCode.OK, HttpStatusCode.BadGateway });
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal("2", second.Headers.GetValues("X-Backend").Single());
+        Assert.NotEqual("1", user.ServerCookie);
+    }
+
     [Theory]
     [InlineData("failover 'sideways'", "--failover", "sideways")]
     [InlineData("store 'disk'", "--store", "disk")]
