@@ -66,14 +66,19 @@ internal sealed class BackendAppProcess : IDisposable
         throw new TimeoutException($"BackendApp on {_address} was not ready within 30 s.");
     }
 
-    public void Dispose()
+    /// <summary>SIGKILL, as a crash would; waits until the process is gone.</summary>
+    public void Kill()
     {
         if (!_process.HasExited)
         {
             _process.Kill();
             _process.WaitForExit();
         }
+    }
 
+    public void Dispose()
+    {
+        Kill();
         _process.Dispose();
     }
 }

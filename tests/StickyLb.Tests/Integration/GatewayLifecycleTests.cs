@@ -142,7 +142,7 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
         using var request = new HttpRequestMessage(HttpMethod.Get, "/whoami") { Headers = { { "Cookie", "server=1" } } };
         Assert.Equal("1", (await (await user.Http.SendAsync(request)).Content.ReadFromJsonAsync<WhoAmIResponse>())!.Backend);
 
-        backend1.Dispose();
+        backend1.Kill();
         using var first = await user.Http.GetAsync("/whoami");
         using var second = await user.Http.GetAsync("/whoami");
 
