@@ -129,7 +129,8 @@ public sealed class BackendProcess : IDisposable
     }
 
     /// <summary>Kills the process with SIGKILL, as a crash would; false when there is none.</summary>
-    internal bool TryKill()
+    /// <param name="onRequest">True for a kill asked through the admin API (logged); false for shutdown.</param>
+    internal bool TryKill(bool onRequest = true)
     {
         Process process;
         lock (_gate)
@@ -151,7 +152,10 @@ public sealed class BackendProcess : IDisposable
         try
         {
             process.Kill();
-            _logger.BackendKilled(Id, process.Id);
+            if (onRequest)
+            {
+                _logger.BackendKilled(Id, process.Id);
+            }
         }
         catch (InvalidOperationException)
         {
@@ -218,7 +222,7 @@ public sealed class BackendProcess : IDisposable
 
     public void Dispose()
     {
-        TryKill();
+        TryKill(onRequest: false);
         lock (_gate)
         {
             _process?.Dispose();

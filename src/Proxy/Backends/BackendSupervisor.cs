@@ -157,7 +157,7 @@ public sealed class BackendSupervisor : IHostedService, IDisposable
     {
         foreach (var backend in Backends)
         {
-            backend.TryKill();
+            backend.TryKill(onRequest: false);
         }
     }
 

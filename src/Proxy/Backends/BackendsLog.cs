@@ -15,6 +15,6 @@ internal static partial class BackendsLog
     [LoggerMessage(2004, LogLevel.Debug, "backend {Backend}: {Line}")]
     public static partial void BackendOutput(this ILogger logger, string backend, string line);
 
-    [LoggerMessage(2005, LogLevel.Debug, "Stopping {Count} backend processes.")]
+    [LoggerMessage(2005, LogLevel.Information, "Stopping {Count} backends.")]
     public static partial void StoppingBackends(this ILogger logger, int count);
 }
