@@ -141,7 +141,7 @@ public sealed class BackendSupervisor : IHostedService, IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            backend.TryKill();
+            backend.TryKill(onRequest: false);
             throw new BackendStartException($"Backend {backend.Id} did not answer on {backend.Address} within {ReadyTimeout.TotalSeconds:0} s. {backend.LastOutputLine}".TrimEnd());
         }
 
