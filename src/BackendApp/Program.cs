@@ -4,7 +4,7 @@ using StickyLb.BackendApp.Sessions;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddBackendDefaults();
-builder.Services.AddBackendSessions();
+builder.AddBackendSessions();
 
 var app = builder.Build();
 app.UseBackendDefaults();

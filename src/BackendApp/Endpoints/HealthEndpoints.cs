@@ -13,10 +13,16 @@ internal static class HealthEndpoints
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Path, GetHealth);
+        app.MapGet(Path, GetHealthAsync);
         return app;
     }
 
-    public static Ok<HealthResponse> GetHealth(SessionTracker tracker, IOptions<BackendOptions> options) =>
-        TypedResults.Ok(new HealthResponse("healthy", options.Value.Id, tracker.Count, options.Value.Store, Environment.ProcessId));
+    /// <summary>200 while the backend can serve; 503 while its session store cannot be reached (redis mode).</summary>
+    public static async Task<JsonHttpResult<HealthResponse>> GetHealthAsync(
+        SessionTracker tracker, IStoreHealth store, IOptions<BackendOptions> options, CancellationToken cancellationToken)
+    {
+        var healthy = await store.IsReachableAsync(cancellationToken);
+        var report = new HealthResponse(healthy ? "healthy" : "unhealthy", options.Value.Id, tracker.Count, options.Value.Store, Environment.ProcessId);
+        return TypedResults.Json(report, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+    }
 }

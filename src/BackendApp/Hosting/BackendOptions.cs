@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace StickyLb.BackendApp.Hosting;
 
 /// <summary>Settings of one BackendApp process, bound from the <c>Backend</c> section.</summary>
-internal sealed class BackendOptions
+internal sealed class BackendOptions : IValidatableObject
 {
     /// <summary>The configuration section these options bind to.</summary>
     public const string Section = "Backend";
@@ -16,9 +16,24 @@ internal sealed class BackendOptions
     [RegularExpression("^[A-Za-z0-9_-]{1,64}$", ErrorMessage = "Backend:Id must be 1 to 64 letters, digits, '-' or '_'.")]
     public string Id { get; set; } = "1";
 
-    /// <summary>Where sessions live: <c>memory</c> (this process only). Default <c>memory</c>.</summary>
-    [RegularExpression("^(memory)$", ErrorMessage = "Backend:Store must be 'memory'.")]
-    public string Store { get; set; } = "memory";
+    /// <summary>Memory mode: sessions live in this process only.</summary>
+    public const string MemoryStore = "memory";
+
+    /// <summary>Redis mode: sessions and the key ring live in a shared Redis-protocol store.</summary>
+    public const string RedisStore = "redis";
+
+    /// <summary>Where sessions live: <c>memory</c> (this process only) or <c>redis</c> (shared). Default <c>memory</c>.</summary>
+    [RegularExpression("^(memory|redis)$", ErrorMessage = "Backend:Store must be 'memory' or 'redis'.")]
+    public string Store { get; set; } = MemoryStore;
+
+    /// <summary>The store's <c>host:port</c>; required in redis mode. Default none.</summary>
+    public string? Redis { get; set; }
+
+    /// <summary>
+    /// The prefix of every key StickyLb writes to the store (RedisCache's <c>InstanceName</c>): sessions
+    /// are <c>{prefix}{session key}</c>, the key ring is <c>{prefix}DataProtection-Keys</c>. Default <c>StickyLb:</c>.
+    /// </summary>
+    public string RedisKeyPrefix { get; set; } = "StickyLb:";
 
     /// <summary>
     /// The process id of the gateway that spawned this backend; the backend stops when that process
@@ -29,4 +44,12 @@ internal sealed class BackendOptions
 
     /// <summary>How long an idle session lives. Default 20 minutes.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(20);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Store == RedisStore && string.IsNullOrWhiteSpace(Redis))
+        {
+            yield return new ValidationResult("Backend:Redis (host:port) is required with Backend:Store redis.", [nameof(Redis)]);
+        }
+    }
 }

@@ -1,6 +1,8 @@
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Session;
 using Microsoft.Extensions.Options;
 using StickyLb.BackendApp.Hosting;
+using StickyLb.BackendApp.Redis;
 
 namespace StickyLb.BackendApp.Sessions;
 
@@ -11,18 +13,23 @@ internal static class SessionServiceCollectionExtensions
     public const string CookieName = ".StickyLb.Session";
 
     /// <summary>
-    /// Memory mode: sessions in this process's memory, and a Data Protection key ring that lives and
-    /// dies with this process. Backends started from one folder by one user would otherwise share
-    /// the key ring under ~/.aspnet by accident, and then a backend could read another's cookie.
+    /// Sessions with the store that <c>Backend:Store</c> names: <c>memory</c> or <c>redis</c>.
     /// </summary>
-    public static IServiceCollection AddBackendSessions(this IServiceCollection services)
+    public static WebApplicationBuilder AddBackendSessions(this WebApplicationBuilder builder)
     {
-        services.AddDistributedMemoryCache();
-        services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        services.AddOptions<DataProtectionOptions>()
-            .Configure<IOptions<BackendOptions>>((dp, backend) => dp.ApplicationDiscriminator = "StickyLb.Backend." + backend.Value.Id);
+        var services = builder.Services;
+        if (string.Equals(builder.Configuration["Backend:Store"], BackendOptions.RedisStore, StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddRedisSessionStore();
+        }
+        else
+        {
+            services.AddMemorySessionStore();
+        }
 
         services.AddSession();
+        services.AddTransient<DistributedSessionStore>();
+        services.AddTransient<ISessionStore, ExplicitCommitSessionStore>();
         services.AddOptions<SessionOptions>()
             .Configure<IOptions<BackendOptions>>((session, backend) =>
             {
@@ -40,6 +47,21 @@ internal static class SessionServiceCollectionExtensions
         services.AddSingleton<SessionTracker>();
         services.AddSingleton<SessionStoreFilter>();
         services.AddSingleton(TimeProvider.System);
+        return builder;
+    }
+
+    /// <summary>
+    /// Memory mode: sessions in this process's memory, and a Data Protection key ring that lives and
+    /// dies with this process. Backends started from one folder by one user would otherwise share
+    /// the key ring under ~/.aspnet by accident, and then a backend could read another's cookie.
+    /// </summary>
+    public static IServiceCollection AddMemorySessionStore(this IServiceCollection services)
+    {
+        services.AddDistributedMemoryCache();
+        services.AddSingleton<IStoreHealth, InProcessStoreHealth>();
+        services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        services.AddOptions<DataProtectionOptions>()
+            .Configure<IOptions<BackendOptions>>((dp, backend) => dp.ApplicationDiscriminator = "StickyLb.Backend." + backend.Value.Id);
         return services;
     }
 }

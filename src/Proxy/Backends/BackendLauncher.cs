@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using StickyLb.Proxy.Gateway;
 
 namespace StickyLb.Proxy.Backends;
@@ -12,13 +11,14 @@ internal static class BackendLauncher
 {
     private const string AppName = "BackendApp";
 
-    public static ProcessStartInfo CreateStartInfo(string id, Uri address, GatewayOptions options)
+    /// <param name="storeEndpoint">The shared store's <c>host:port</c> in redis mode, else null.</param>
+    public static ProcessStartInfo CreateStartInfo(string id, Uri address, GatewayOptions options, string? storeEndpoint)
     {
         var folder = AppContext.BaseDirectory;
         var appHost = Path.Combine(folder, OperatingSystem.IsWindows() ? AppName + ".exe" : AppName);
         var startInfo = File.Exists(appHost)
             ? new ProcessStartInfo(appHost)
-            : new ProcessStartInfo(DotnetHost()) { ArgumentList = { Path.Combine(folder, AppName + ".dll") } };
+            : new ProcessStartInfo(DotnetHost.Path) { ArgumentList = { Path.Combine(folder, AppName + ".dll") } };
 
         startInfo.ArgumentList.Add("--urls");
         startInfo.ArgumentList.Add(address.ToString().TrimEnd('/'));
@@ -26,6 +26,12 @@ internal static class BackendLauncher
         startInfo.ArgumentList.Add(id);
         startInfo.ArgumentList.Add("--Backend:Store");
         startInfo.ArgumentList.Add(options.Store.ToString().ToLowerInvariant());
+        if (storeEndpoint is not null)
+        {
+            startInfo.ArgumentList.Add("--Backend:Redis");
+            startInfo.ArgumentList.Add(storeEndpoint);
+        }
+
         startInfo.ArgumentList.Add("--Backend:ParentPid");
         startInfo.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
@@ -34,13 +40,7 @@ internal static class BackendLauncher
         startInfo.RedirectStandardOutput = true;
         startInfo.RedirectStandardError = true;
         // The app host finds the runtime through DOTNET_ROOT: hand down the one running the gateway.
-        startInfo.Environment.TryAdd("DOTNET_ROOT", DotnetRoot());
+        startInfo.Environment.TryAdd("DOTNET_ROOT", DotnetHost.Root);
         return startInfo;
     }
-
-    /// <summary>The folder of the running .NET installation (the parent of <c>shared/</c>).</summary>
-    private static string DotnetRoot() =>
-        Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", ".."));
-
-    private static string DotnetHost() => Path.Combine(DotnetRoot(), OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Store;
 
 namespace StickyLb.Proxy.Backends;
 
@@ -14,6 +15,7 @@ public sealed class BackendProcess : IDisposable
 
     private readonly GatewayOptions _options;
     private readonly DestinationHealthSignal _health;
+    private readonly StoreSupervisor _store;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly Queue<string> _output = new();
@@ -21,8 +23,9 @@ public sealed class BackendProcess : IDisposable
     private BackendState _state = BackendState.Stopped;
     private bool _killRequested;
 
-    internal BackendProcess(string id, Uri address, GatewayOptions options, DestinationHealthSignal health, ILogger logger)
+    internal BackendProcess(string id, Uri address, GatewayOptions options, DestinationHealthSignal health, StoreSupervisor store, ILogger logger)
     {
+        _store = store;
         Id = id;
         Address = address;
         _options = options;
@@ -84,7 +87,7 @@ public sealed class BackendProcess : IDisposable
             _process?.Dispose();
             var process = new Process
             {
-                StartInfo = BackendLauncher.CreateStartInfo(Id, Address, _options),
+                StartInfo = BackendLauncher.CreateStartInfo(Id, Address, _options, _store.Endpoint),
                 EnableRaisingEvents = true,
             };
             process.OutputDataReceived += (_, e) => Remember(e.Data);

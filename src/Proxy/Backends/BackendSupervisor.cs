@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Store;
 
 namespace StickyLb.Proxy.Backends;
 
@@ -20,14 +21,15 @@ public sealed class BackendSupervisor : IHostedService, IDisposable
     private readonly BackendProbe _probe;
     private readonly ILogger<BackendSupervisor> _logger;
 
-    public BackendSupervisor(IOptions<GatewayOptions> options, DestinationHealthSignal health, BackendProbe probe, ILogger<BackendSupervisor> logger)
+    public BackendSupervisor(
+        IOptions<GatewayOptions> options, DestinationHealthSignal health, StoreSupervisor store, BackendProbe probe, ILogger<BackendSupervisor> logger)
     {
         _options = options.Value;
         _probe = probe;
         _logger = logger;
         Backends = _options.Spawn
             ? [.. Enumerable.Range(1, _options.Backends).Select(i => new BackendProcess(
-                i.ToString(System.Globalization.CultureInfo.InvariantCulture), _options.BackendAddress(i), _options, health, logger))]
+                i.ToString(System.Globalization.CultureInfo.InvariantCulture), _options.BackendAddress(i), _options, health, store, logger))]
             : [];
     }
 
@@ -43,12 +45,14 @@ public sealed class BackendSupervisor : IHostedService, IDisposable
     {
         try
         {
-            foreach (var backend in Backends)
+            // In redis mode the first backend creates the shared key ring; the others, started once it
+            // is ready, find that key and use it instead of each making its own.
+            var first = _options.Store == StoreMode.Redis ? Backends.Take(1).ToList() : [];
+            foreach (var group in new[] { first, Backends.Except(first).ToList() })
             {
-                backend.TryStart();
+                group.ForEach(b => b.TryStart());
+                await Task.WhenAll(group.Select(b => WaitUntilReadyAsync(b, cancellationToken)));
             }
-
-            await Task.WhenAll(Backends.Select(b => WaitUntilReadyAsync(b, cancellationToken)));
         }
         catch
         {

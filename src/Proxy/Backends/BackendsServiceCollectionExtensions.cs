@@ -1,3 +1,4 @@
+using StickyLb.Proxy.Store;
 using Yarp.ReverseProxy.Model;
 
 namespace StickyLb.Proxy.Backends;
@@ -7,6 +8,9 @@ internal static class BackendsServiceCollectionExtensions
 {
     public static IServiceCollection AddBackendSupervisor(this IServiceCollection services)
     {
+        // The store starts before the backends, which connect to it at start-up.
+        services.AddSingleton<StoreSupervisor>();
+        services.AddHostedService(provider => provider.GetRequiredService<StoreSupervisor>());
         services.AddSingleton<BackendProbe>();
         services.AddSingleton<BackendRequestCounters>();
         services.AddSingleton<BackendSupervisor>();

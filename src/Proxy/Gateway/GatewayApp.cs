@@ -4,6 +4,7 @@ using StickyLb.Proxy.Admin;
 using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Store;
 
 namespace StickyLb.Proxy.Gateway;
 
@@ -59,7 +60,7 @@ public static class GatewayApp
         {
             await app.StartAsync();
         }
-        catch (Exception ex) when (ex is BackendStartException or IOException)
+        catch (Exception ex) when (ex is BackendStartException or StoreStartException or IOException)
         {
             await errors.WriteLineAsync("stickylb: " + ex.Message);
             await app.DisposeAsync();
@@ -71,6 +72,7 @@ public static class GatewayApp
             services.GetRequiredService<IOptions<GatewayOptions>>().Value,
             services.GetRequiredService<GatewayListeners>(),
             services.GetRequiredService<BackendSupervisor>(),
+            services.GetRequiredService<StoreSupervisor>(),
             services.GetRequiredService<DestinationHealthSignal>()));
         await output.FlushAsync();
 

@@ -13,5 +13,6 @@ internal static class GatewayCommandLine
         ["--admin-port"] = "Gateway:AdminPort",
         ["--backend-port"] = "Gateway:BackendPort",
         ["--spawn"] = "Gateway:Spawn",
+        ["--store-port"] = "Gateway:StorePort",
     };
 }

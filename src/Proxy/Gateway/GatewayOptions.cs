@@ -36,6 +36,9 @@ public sealed class GatewayOptions
     /// <summary>The port of spawned backend 1; backend N listens on this + N - 1. Default 5101.</summary>
     public int BackendPort { get; set; } = 5101;
 
+    /// <summary>The port of the embedded store that redis mode starts on 127.0.0.1 without <c>--redis</c>. Default 6380.</summary>
+    public int StorePort { get; set; } = 6380;
+
     /// <summary>
     /// True (default): spawn and supervise the backends. False: spawn nothing and proxy to the
     /// destinations of the <c>ReverseProxy</c> section as they are.

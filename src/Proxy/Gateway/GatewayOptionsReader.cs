@@ -66,15 +66,11 @@ internal static class GatewayOptionsReader
         var problem = ReadInt(section, "Backends", "backends", 1, GatewayOptions.MaxBackends, v => options.Backends = v)
             ?? ReadInt(section, "Port", "port", 0, 65535, v => options.Port = v)
             ?? ReadInt(section, "AdminPort", "admin-port", 0, 65535, v => options.AdminPort = v)
-            ?? ReadInt(section, "BackendPort", "backend-port", 1, 65535 - options.Backends + 1, v => options.BackendPort = v);
+            ?? ReadInt(section, "BackendPort", "backend-port", 1, 65535 - options.Backends + 1, v => options.BackendPort = v)
+            ?? ReadInt(section, "StorePort", "store-port", 1, 65535, v => options.StorePort = v);
         if (problem is not null)
         {
             return problem;
-        }
-
-        if (options.Store == StoreMode.Redis)
-        {
-            return "Invalid store 'redis' (--store or Gateway:Store): the shared-store mode is not available in this build yet; use memory.";
         }
 
         if (options.Port != 0 && options.Port == options.AdminPort)
@@ -86,7 +82,8 @@ internal static class GatewayOptionsReader
         {
             var first = options.BackendPort;
             var last = options.BackendPort + options.Backends - 1;
-            foreach (var (name, port) in new[] { ("port", options.Port), ("admin-port", options.AdminPort) })
+            var embeddedStore = options.Store == StoreMode.Redis && options.Redis is null;
+            foreach (var (name, port) in new[] { ("port", options.Port), ("admin-port", options.AdminPort), ("store-port", embeddedStore ? options.StorePort : 0) })
             {
                 if (port >= first && port <= last)
                 {

@@ -1,5 +1,6 @@
 using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Store;
 
 namespace StickyLb.Proxy.Gateway;
 
@@ -9,13 +10,14 @@ public static class ReadyLine
     /// <summary>What the line starts with.</summary>
     public const string Prefix = "StickyLb ready:";
 
-    public static string Format(GatewayOptions options, GatewayListeners listeners, BackendSupervisor supervisor, DestinationHealthSignal health)
+    public static string Format(
+        GatewayOptions options, GatewayListeners listeners, BackendSupervisor supervisor, StoreSupervisor store, DestinationHealthSignal health)
     {
         var backends = supervisor.IsSupervising
             ? supervisor.Backends.Select(b => $"{b.Id}={b.Address.ToString().TrimEnd('/')}")
             : health.Destinations().Select(d => $"{d.DestinationId}={d.Model.Config.Address.TrimEnd('/')}");
         return $"{Prefix} gateway {Trim(listeners.GatewayUrl)}, dashboard {Trim(listeners.AdminUrl)}, "
-            + $"store {options.Store.ToString().ToLowerInvariant()}, failover {options.Failover}, "
+            + $"store {options.Store.ToString().ToLowerInvariant()}{(store.Endpoint is null ? "" : $" ({store.Kind} {store.Endpoint})")}, failover {options.Failover}, "
             + $"backends {string.Join(' ', backends)}{(supervisor.IsSupervising ? "" : " (not spawned)")}";
     }
 

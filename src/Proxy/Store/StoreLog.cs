@@ -1,0 +1,14 @@
+namespace StickyLb.Proxy.Store;
+
+/// <summary>Log messages of the store feature (event ids 2500-2599).</summary>
+internal static partial class StoreLog
+{
+    [LoggerMessage(2501, LogLevel.Information, "Started {Kind} on {Endpoint} (pid {Pid}) as the shared session store.")]
+    public static partial void EmbeddedStoreStarted(this ILogger logger, string kind, string endpoint, int pid);
+
+    [LoggerMessage(2502, LogLevel.Warning, "The embedded store {Kind} (pid {Pid}) exited with code {ExitCode}; sessions are unavailable until it is back.")]
+    public static partial void EmbeddedStoreExited(this ILogger logger, string kind, int pid, int exitCode);
+
+    [LoggerMessage(2503, LogLevel.Debug, "store: {Line}")]
+    public static partial void StoreOutput(this ILogger logger, string line);
+}
