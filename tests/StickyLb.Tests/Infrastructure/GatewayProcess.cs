@@ -51,9 +51,13 @@ internal sealed class GatewayProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts the gateway with <paramref name="args"/> and waits for its ready line.</summary>
-    public static async Task<GatewayProcess> StartAsync(ITestOutputHelper output, params string[] args)
+    public static Task<GatewayProcess> StartAsync(ITestOutputHelper output, params string[] args) =>
+        StartAsync(output, new Dictionary<string, string>(), args);
+
+    /// <summary>Starts the gateway with <paramref name="environment"/> added to its environment.</summary>
+    public static async Task<GatewayProcess> StartAsync(ITestOutputHelper output, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var gateway = Launch(output, args);
+        var gateway = Launch(output, environment, args);
         try
         {
             await gateway.WaitForLineAsync(line => line.StartsWith(ReadyLine.Prefix, StringComparison.Ordinal), StartTimeout);
@@ -67,7 +71,10 @@ internal sealed class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the gateway without waiting for anything: for start-up failures.</summary>
-    public static GatewayProcess Launch(ITestOutputHelper output, params string[] args)
+    public static GatewayProcess Launch(ITestOutputHelper output, params string[] args) =>
+        Launch(output, new Dictionary<string, string>(), args);
+
+    private static GatewayProcess Launch(ITestOutputHelper output, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var backends = args.SkipWhile(a => a != "--backends").Skip(1).Select(int.Parse).FirstOrDefault(3);
         var port = FreePorts.Next();
@@ -81,6 +88,11 @@ internal sealed class GatewayProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        foreach (var (name, value) in environment)
+        {
+            startInfo.Environment[name] = value;
+        }
+
         startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Proxy.dll"));
         foreach (var arg in new[] { "--port", $"{port}", "--admin-port", $"{adminPort}", "--backend-port", $"{backendPort}" }.Concat(args))
         {
