@@ -190,6 +190,20 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
         Assert.DoesNotContain(ListeningSockets(), s => s.Port >= gateway.BackendPort && s.Port < gateway.BackendPort + 3);
     }
 
+    [Fact]
+    public async Task AStoreThatDoesNotAnswerStopsStartUpWithOneClearLineAndNoBackend()
+    {
+        var nothing = $"127.0.0.1:{FreePorts.Next()}";
+
+        await using var gateway = GatewayProcess.Launch(output, "--store", "redis", "--redis", nothing);
+        var exitCode = await gateway.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(gateway.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal($"stickylb: The store at {nothing} (--redis) does not answer PING; start it or point --redis elsewhere.", line);
+        Assert.DoesNotContain(ListeningSockets(), s => s.Port >= gateway.BackendPort && s.Port < gateway.BackendPort + 3);
+    }
+
     /// <summary>The listening TCP sockets of this machine, from /proc/net/tcp and tcp6.</summary>
     private static List<(IPAddress Address, int Port)> ListeningSockets()
     {

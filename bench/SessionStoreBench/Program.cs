@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Session;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using StickyLb.BackendApp.Redis;
+
+// Session load+commit latency, as BackendApp pays it on every request: the real ASP.NET Core
+// DistributedSession (LoadAsync, one change, CommitAsync) over MemoryDistributedCache (memory mode)
+// and over StickyLb's RESP cache (redis mode), beside redis-benchmark's own figures for the commands
+// that cost on the same server. Rounds alternate between contenders; medians of the rounds are reported.
+var options = Args.Parse(args);
+await using var connection = new RespConnection(options.Redis, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5));
+var memory = new MemoryDistributedCache(Options.Create(new MemoryDistributedCacheOptions()));
+var resp = new RespDistributedCache(connection, "bench:", TimeProvider.System);
+
+var results = new Dictionary<string, List<(double P50, double P99)>>();
+void Record(string name, (double, double) round) => (results.TryGetValue(name, out var list) ? list : results[name] = []).Add(round);
+
+for (var round = 1; round <= options.Rounds; round++)
+{
+    Record("memory: session load+commit", await MeasureSessionsAsync(memory, options.Iterations));
+    Record("redis (StickyLb RESP client): session load+commit", await MeasureSessionsAsync(resp, options.Iterations));
+    foreach (var (name, p50) in RedisBenchmark(options))
+    {
+        Record(name, (p50, double.NaN));
+    }
+
+    Console.Error.WriteLine($"round {round}/{options.Rounds} done");
+}
+
+var report = Report(options, results);
+Console.WriteLine(report);
+if (options.Out is { } path)
+{
+    await File.WriteAllTextAsync(path, report);
+}
+
+static async Task<(double P50, double P99)> MeasureSessionsAsync(IDistributedCache cache, int iterations)
+{
+    var store = new DistributedSessionStore(cache, NullLoggerFactory.Instance);
+    var keys = Enumerable.Range(0, 100).Select(i => $"{Guid.NewGuid()}").ToArray();
+    var payload = Encoding.UTF8.GetBytes("alice");
+    // Warm-up: create the sessions, JIT, connection.
+    foreach (var key in keys)
+    {
+        await OneRequestAsync(store, key, payload);
+    }
+
+    var samples = new double[iterations];
+    for (var i = 0; i < iterations; i++)
+    {
+        var start = Stopwatch.GetTimestamp();
+        await OneRequestAsync(store, keys[i % keys.Length], payload);
+        samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+    }
+
+    Array.Sort(samples);
+    return (samples[samples.Length / 2], samples[(int)(samples.Length * 0.99)]);
+}
+
+static async Task OneRequestAsync(DistributedSessionStore store, string key, byte[] user)
+{
+    var session = store.Create(key, TimeSpan.FromMinutes(20), TimeSpan.FromSeconds(2), () => true, isNewSessionKey: false);
+    await session.LoadAsync();
+    session.Set("user", user);
+    session.SetInt32("visits", (session.GetInt32("visits") ?? 0) + 1);
+    await session.CommitAsync();
+}
+
+static IEnumerable<(string Name, double P50Micros)> RedisBenchmark(Args options)
+{
+    var colon = options.Redis.LastIndexOf(':');
+    var (host, port) = (options.Redis[..colon], options.Redis[(colon + 1)..]);
+    // The commands one session load+commit sends: HMGET and EXPIRE to load and slide, HSET and
+    // EXPIRE (inside MULTI/EXEC) to commit. One client, like one request at a time above.
+    string[][] commands =
+    [
+        ["HSET", "bench:rb", "absexp", "-1", "sldexp", "12000000000", "data", "0123456789abcdef0123456789abcdef"],
+        ["HMGET", "bench:rb", "absexp", "sldexp", "data"],
+        ["EXPIRE", "bench:rb", "1200"],
+    ];
+    foreach (var command in commands)
+    {
+        var startInfo = new ProcessStartInfo("redis-benchmark") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "-h", host, "-p", port, "-c", "1", "-n", options.Iterations.ToString(CultureInfo.InvariantCulture), "--csv" }.Concat(command))
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(startInfo)!;
+        var csv = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        // "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms",...
+        var row = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last().Split(',').Select(f => f.Trim('"')).ToArray();
+        yield return ($"redis-benchmark: {command[0]}", double.Parse(row[4], CultureInfo.InvariantCulture) * 1000);
+    }
+}
+
+static string Report(Args options, Dictionary<string, List<(double P50, double P99)>> results)
+{
+    static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    var text = new StringBuilder();
+    text.AppendLine(CultureInfo.InvariantCulture, $"Session load+commit latency, one request at a time, {options.Iterations} per round, medians of {options.Rounds} alternating rounds.");
+    text.AppendLine(CultureInfo.InvariantCulture, $"Store: {options.ServerVersion} on {options.Redis}. Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}.");
+    text.AppendLine();
+    text.AppendLine("| what | p50 (µs) | p99 (µs) |");
+    text.AppendLine("|---|---:|---:|");
+    foreach (var (name, rounds) in results)
+    {
+        var p99 = rounds.All(r => double.IsNaN(r.P99)) ? "" : Median(rounds.Select(r => r.P99)).ToString("0", CultureInfo.InvariantCulture);
+        text.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {Median(rounds.Select(r => r.P50)):0} | {p99} |");
+    }
+
+    var ours = Median(results["redis (StickyLb RESP client): session load+commit"].Select(r => r.P50));
+    var floor = results.Where(r => r.Key.StartsWith("redis-benchmark", StringComparison.Ordinal)).Sum(r => Median(r.Value.Select(v => v.P50)));
+    text.AppendLine();
+    text.AppendLine(CultureInfo.InvariantCulture, $"A redis-mode load+commit makes three round trips (HMGET, EXPIRE, then MULTI/HSET/EXPIRE/EXEC pipelined). redis-benchmark's HMGET+EXPIRE+HSET p50s add up to {floor:0} µs for three round trips: StickyLb's load+commit costs {ours / floor:0.00}x that.");
+    text.AppendLine(CultureInfo.InvariantCulture, $"Redis mode costs {ours / Median(results["memory: session load+commit"].Select(r => r.P50)):0}x memory mode per request, in absolute terms {ours:0} µs.");
+    return text.ToString();
+}
+
+internal sealed record Args(string Redis, int Iterations, int Rounds, string? Out, string ServerVersion)
+{
+    public static Args Parse(string[] args)
+    {
+        string Value(string name, string fallback)
+        {
+            var index = Array.IndexOf(args, name);
+            return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
+        }
+
+        return new Args(
+            Value("--redis", "127.0.0.1:6379"),
+            int.Parse(Value("--iterations", "5000"), CultureInfo.InvariantCulture),
+            int.Parse(Value("--rounds", "3"), CultureInfo.InvariantCulture),
+            Value("--out", "") is { Length: > 0 } path ? path : null,
+            Value("--server-version", "redis-server"));
+    }
+}
