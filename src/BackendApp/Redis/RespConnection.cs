@@ -83,6 +83,21 @@ public sealed class RespConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether the server answers <c>PING</c> within <paramref name="timeout"/>; never throws for a store that is down.</summary>
+    public async Task<bool> AnswersPingAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            return (await ExecuteAsync(RespProtocol.Command("PING"), deadline.Token)).Type == RespType.SimpleString;
+        }
+        catch (Exception ex) when (ex is RespConnectionException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return false;
+        }
+    }
+
     private async Task<Session> ConnectAsync(CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

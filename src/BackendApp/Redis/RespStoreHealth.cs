@@ -7,17 +7,5 @@ internal sealed class RespStoreHealth(RespConnection store) : IStoreHealth
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(500);
 
-    public async Task<bool> IsReachableAsync(CancellationToken cancellationToken)
-    {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Timeout);
-        try
-        {
-            return (await store.ExecuteAsync(RespProtocol.Command("PING"), timeout.Token)).Type == RespType.SimpleString;
-        }
-        catch (Exception ex) when (ex is RespConnectionException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            return false;
-        }
-    }
+    public Task<bool> IsReachableAsync(CancellationToken cancellationToken) => store.AnswersPingAsync(Timeout, cancellationToken);
 }

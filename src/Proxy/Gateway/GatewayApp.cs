@@ -35,7 +35,8 @@ public static class GatewayApp
         builder.Services.AddAdminApi();
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
-            .AddConfigFilter<SpawnedDestinationsFilter>();
+            .AddConfigFilter<SpawnedDestinationsFilter>()
+            .AddConfigFilter<StoreOutageFilter>();
 
         app = builder.Build();
         app.UseAdminErrors();

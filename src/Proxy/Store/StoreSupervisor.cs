@@ -172,16 +172,7 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
     public static async Task<bool> AnswersPingAsync(string endpoint, TimeSpan timeout, CancellationToken cancellationToken)
     {
         await using var connection = new RespConnection(endpoint, timeout, timeout);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(timeout);
-        try
-        {
-            return (await connection.ExecuteAsync(RespProtocol.Command("PING"), deadline.Token)).Type == RespType.SimpleString;
-        }
-        catch (Exception ex) when (ex is RespConnectionException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
-        {
-            return false;
-        }
+        return await connection.AnswersPingAsync(timeout, cancellationToken);
     }
 
     private static string? FindOnPath(string program) =>

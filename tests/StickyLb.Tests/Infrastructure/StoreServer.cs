@@ -114,7 +114,7 @@ internal sealed class StoreServer : IAsyncDisposable
         _process.BeginErrorReadLine();
 
         var stopwatch = Stopwatch.StartNew();
-        while (!await AnswersPingAsync())
+        while (!await StickyLb.Proxy.Store.StoreSupervisor.AnswersPingAsync(Endpoint, TimeSpan.FromSeconds(1), CancellationToken.None))
         {
             if (_process.HasExited || stopwatch.Elapsed > TimeSpan.FromSeconds(60))
             {
@@ -122,19 +122,6 @@ internal sealed class StoreServer : IAsyncDisposable
             }
 
             await Task.Delay(25);
-        }
-    }
-
-    private async Task<bool> AnswersPingAsync()
-    {
-        await using var connection = Connect();
-        try
-        {
-            return (await connection.ExecuteAsync(RespProtocol.Command("PING"), CancellationToken.None)).Type == RespType.SimpleString;
-        }
-        catch (RespConnectionException)
-        {
-            return false;
         }
     }
 
