@@ -1,4 +1,11 @@
+using Spectre.Console;
+using StickyLb.Proxy.Compare;
 using StickyLb.Proxy.Gateway;
+
+if (args is [CompareCommand.Name, .. var compareArgs])
+{
+    return await CompareCommand.RunAsync(compareArgs, AnsiConsole.Console);
+}
 
 if (!GatewayApp.TryBuild(args, out var app, out var error))
 {

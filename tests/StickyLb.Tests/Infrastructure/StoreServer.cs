@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using StickyLb.BackendApp.Redis;
+using StickyLb.Proxy.Gateway;
 
 namespace StickyLb.Tests.Infrastructure;
 

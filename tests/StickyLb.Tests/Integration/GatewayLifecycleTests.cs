@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using StickyLb.BackendApp.Endpoints;
 using StickyLb.Proxy.Admin;
+using StickyLb.Proxy.Gateway;
 using StickyLb.Tests.Infrastructure;
 using Xunit.Abstractions;
 

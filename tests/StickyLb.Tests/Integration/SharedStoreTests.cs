@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using StickyLb.BackendApp.Endpoints;
 using StickyLb.Proxy.Store;
+using StickyLb.Proxy.Gateway;
 using StickyLb.Tests.Infrastructure;
 using Xunit.Abstractions;
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using StickyLb.BackendApp.Redis;
+using StickyLb.Proxy.Gateway;
 using StickyLb.Tests.Infrastructure;
 
 namespace StickyLb.Tests.Backend.Redis;

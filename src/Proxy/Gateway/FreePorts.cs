@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace StickyLb.Tests.Infrastructure;
+namespace StickyLb.Proxy.Gateway;
 
 /// <summary>
-/// Free loopback ports for tests, never fixed ones. Ports handed out are remembered so that two
-/// tests of this run never get the same one.
+/// Free loopback ports for runs that must not collide with anything (the comparison, tests). Ports
+/// handed out are remembered, so that two runs in one process never get the same one.
 /// </summary>
 internal static class FreePorts
 {

@@ -1,0 +1,36 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace StickyLb.Proxy.Compare;
+
+/// <summary>Writes <c>compare.json</c> and <c>compare.md</c>.</summary>
+public static class CompareReport
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static string ToJson(IReadOnlyList<CompareRun> runs) => JsonSerializer.Serialize(new { runs }, Json);
+
+    public static string ToMarkdown(IReadOnlyList<CompareRun> runs)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("# StickyLb: what a backend's death does to sessions");
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture, $"{(runs.Count > 0 ? runs[0].Users : 0)} simulated users log in through the gateway (three backends), add to their cart and make a few requests; backend 2 is killed with SIGKILL; every user makes one more request.");
+        text.AppendLine();
+        text.AppendLine("| store | failover | users | on backend 2 | kept | lost | failed | p50 ms | p99 ms |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var run in runs)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Store} | {run.Failover} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.P50Ms:0.00} | {run.P99Ms:0.00} |");
+        }
+
+        text.AppendLine();
+        text.AppendLine("- **kept**: same user, visits continue, cart intact. **lost**: answered, but logged out or with an empty cart. **failed**: a 5xx or no response.");
+        text.AppendLine("- memory + Redistribute: the users of backend 2 are moved and lose their session. memory + Return503Error: they get 503 until it is back. redis: nobody notices.");
+        text.AppendLine("- Latencies are of every request of the run, through the gateway, on this machine: compare them with each other, not with another machine.");
+        text.AppendLine();
+        text.AppendLine("![kept, lost and failed users per setup](compare.svg)");
+        return text.ToString();
+    }
+}

@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using StickyLb.Proxy.Backends;
+using StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Simulation;
+using StickyLb.Proxy.Store;
+
+namespace StickyLb.Proxy.Compare;
+
+/// <summary>
+/// Runs the used-by story once for one setup: a gateway with three backends (in this process, built
+/// as <c>Program.cs</c> builds it, on free ports), N users who log in, fill a cart and make a few
+/// requests, SIGKILL of backend 2, one more request each, and every user classified.
+/// </summary>
+internal sealed class CompareRunner(int users)
+{
+    /// <summary>The backend the story kills.</summary>
+    public const string KilledBackend = "2";
+
+    private const int Parallelism = 16;
+
+    /// <summary>Runs <paramref name="mode"/>; <paramref name="progress"/> is told of each user done, per phase.</summary>
+    public async Task<CompareRun> RunAsync(CompareMode mode, Action<string> progress, CancellationToken cancellationToken)
+    {
+        string[] args =
+        [
+            "--store", mode.StoreName, "--failover", mode.Failover.ToString(),
+            "--port", "0", "--admin-port", "0",
+            "--backend-port", FreePorts.Range(3).ToString(CultureInfo.InvariantCulture),
+            "--store-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
+            // The progress display owns the console: the gateway's own log stays quiet.
+            "--Logging:LogLevel:Default", "Critical", "--Logging:LogLevel:StickyLb", "Critical", "--Logging:LogLevel:Yarp", "Critical",
+        ];
+        if (!GatewayApp.TryBuild(args, out var app, out var error))
+        {
+            throw new InvalidOperationException(error);
+        }
+
+        await using (app)
+        {
+            try
+            {
+                await app.StartAsync(cancellationToken);
+                return await RunStoryAsync(app.Services, progress, mode, cancellationToken);
+            }
+            finally
+            {
+                // Stops every backend and the embedded store, also when the run was interrupted.
+                await app.StopAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task<CompareRun> RunStoryAsync(IServiceProvider services, Action<string> progress, CompareMode mode, CancellationToken cancellationToken)
+    {
+        var gateway = services.GetRequiredService<GatewayListeners>().GatewayUrl;
+        var supervisor = services.GetRequiredService<BackendSupervisor>();
+        using var http = SimulatedUser.CreateSharedClient();
+        var simulated = Enumerable.Range(1, users).Select(i => new SimulatedUser($"user{i}", http, gateway)).ToArray();
+        var latencies = new ConcurrentBag<double>();
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken };
+
+        UserReply Timed(UserReply reply)
+        {
+            latencies.Add(reply.Latency.TotalMilliseconds);
+            return reply;
+        }
+
+        await Parallel.ForEachAsync(simulated, parallel, async (user, token) =>
+        {
+            Timed(await user.LoginAsync(token));
+            Timed(await user.AddToCartAsync("book", token));
+            Timed(await user.WhoAmIAsync(token));
+            Timed(await user.WhoAmIAsync(token));
+            progress("sessions");
+        });
+
+        var before = simulated.ToDictionary(u => u.Name, u => (u.Backend, u.Visits));
+        var onKilledBackend = before.Values.Count(b => b.Backend == KilledBackend);
+        if (supervisor.Kill(KilledBackend) == BackendCommandResult.Done)
+        {
+            await supervisor.Find(KilledBackend)!.WaitForExitAsync(cancellationToken);
+        }
+
+        var outcomes = new ConcurrentBag<UserOutcome>();
+        await Parallel.ForEachAsync(simulated, parallel, async (user, token) =>
+        {
+            outcomes.Add(await ClassifyAsync(user, before[user.Name].Visits, Timed, token));
+            progress("after the kill");
+        });
+
+        var sorted = latencies.Order().ToArray();
+        return new CompareRun(
+            mode.StoreName,
+            mode.Failover.ToString(),
+            users,
+            onKilledBackend,
+            outcomes.Count(o => o == UserOutcome.Kept),
+            outcomes.Count(o => o == UserOutcome.Lost),
+            outcomes.Count(o => o == UserOutcome.Failed),
+            Math.Round(Percentile(sorted, 0.50), 2),
+            Math.Round(Percentile(sorted, 0.99), 2));
+    }
+
+    /// <summary>Kept: same user, visits continue, cart intact. Lost: answered without the session. Failed: 5xx or nothing.</summary>
+    internal static async Task<UserOutcome> ClassifyAsync(SimulatedUser user, int visitsBefore, Func<UserReply, UserReply> timed, CancellationToken cancellationToken)
+    {
+        var whoAmI = timed(await user.WhoAmIAsync(cancellationToken));
+        if (whoAmI.IsFailure)
+        {
+            return UserOutcome.Failed;
+        }
+
+        if (!whoAmI.IsSuccess || whoAmI.Text("user") != user.Name || whoAmI.Number("visits") != visitsBefore + 1)
+        {
+            return UserOutcome.Lost;
+        }
+
+        var cart = timed(await user.GetCartAsync(cancellationToken));
+        return cart.IsFailure ? UserOutcome.Failed : cart.ArrayLength("items") == 0 ? UserOutcome.Lost : UserOutcome.Kept;
+    }
+
+    private static double Percentile(double[] sorted, double fraction) =>
+        sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(sorted.Length * fraction))];
+}

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace StickyLb.Proxy.Simulation;
+
+/// <summary>
+/// A synthetic browser: its own cookie jar (the <c>server</c> pin and the session cookie), sharing a
+/// connection pool with every other simulated user. Used by <c>compare</c> and the dashboard.
+/// </summary>
+public sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri gateway)
+{
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+    private readonly CookieContainer _cookies = new();
+
+    public string Name { get; } = name;
+
+    /// <summary>The backend that answered this user's last successful request.</summary>
+    public string? Backend { get; private set; }
+
+    /// <summary>The visit count of the last successful <c>/whoami</c>.</summary>
+    public int Visits { get; private set; }
+
+    /// <summary>Whether the last <c>/whoami</c> or <c>/login</c> showed this user logged in.</summary>
+    public bool LoggedIn { get; private set; }
+
+    /// <summary>Creates the shared client all simulated users send through: cookies are per user, not per client.</summary>
+    public static HttpMessageInvoker CreateSharedClient() => new(new SocketsHttpHandler
+    {
+        UseCookies = false,
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        MaxConnectionsPerServer = 64,
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+    });
+
+    public async Task<UserReply> LoginAsync(CancellationToken cancellationToken)
+    {
+        var reply = await SendAsync(HttpMethod.Post, "/login", new { user = Name }, cancellationToken);
+        Observe(reply);
+        return reply;
+    }
+
+    public Task<UserReply> AddToCartAsync(string item, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, "/cart/items", new { item }, cancellationToken);
+
+    public Task<UserReply> GetCartAsync(CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Get, "/cart", null, cancellationToken);
+
+    public async Task<UserReply> WhoAmIAsync(CancellationToken cancellationToken)
+    {
+        var reply = await SendAsync(HttpMethod.Get, "/whoami", null, cancellationToken);
+        Observe(reply);
+        return reply;
+    }
+
+    private void Observe(UserReply reply)
+    {
+        if (reply.IsSuccess)
+        {
+            Backend = reply.Text("backend");
+            Visits = reply.Number("visits");
+            LoggedIn = reply.Text("user") == Name;
+        }
+    }
+
+    private async Task<UserReply> SendAsync(HttpMethod method, string path, object? json, CancellationToken cancellationToken)
+    {
+        var uri = new Uri(gateway, path);
+        using var request = new HttpRequestMessage(method, uri);
+        if (json is not null)
+        {
+            request.Content = JsonContent.Create(json);
+        }
+
+        var cookies = _cookies.GetCookieHeader(uri);
+        if (cookies.Length > 0)
+        {
+            request.Headers.Add("Cookie", cookies);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(RequestTimeout);
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await http.SendAsync(request, timeout.Token);
+            if (response.Headers.TryGetValues("Set-Cookie", out var setCookies))
+            {
+                foreach (var setCookie in setCookies)
+                {
+                    _cookies.SetCookies(uri, setCookie);
+                }
+            }
+
+            var body = response.Content.Headers.ContentType?.MediaType?.EndsWith("json", StringComparison.Ordinal) == true
+                ? await response.Content.ReadFromJsonAsync<JsonElement>(timeout.Token)
+                : default;
+            var backend = response.Headers.TryGetValues("X-Backend", out var values) ? values.FirstOrDefault() : null;
+            return new UserReply(response.StatusCode, body, backend, Stopwatch.GetElapsedTime(start));
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            return new UserReply(null, default, null, Stopwatch.GetElapsedTime(start));
+        }
+    }
+}
