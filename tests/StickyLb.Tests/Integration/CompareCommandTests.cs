@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Xml.Linq;
+using StickyLb.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace StickyLb.Tests.Integration;
+
+/// <summary><c>compare</c> as a user runs it: the real command, real processes.</summary>
+[Collection(GatewayProcesses.Name)]
+[Trait("Category", "E2E")]
+public sealed class CompareCommandTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task CompareWith300UsersShowsWhatEachSetupDoesToTheUsersOfTheKilledBackend()
+    {
+        var outDirectory = Directory.CreateTempSubdirectory("stickylb-compare-").FullName;
+        var stopwatch = Stopwatch.StartNew();
+
+        var (exitCode, text) = await RunCompareAsync(["--users", "300", "--out", outDirectory], TimeSpan.FromSeconds(90));
+        var elapsed = stopwatch.Elapsed;
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDirectory, "compare.json")));
+        var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToList();
+        var svg = XDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDirectory, "compare.svg")));
+
+        Assert.Equal(0, exitCode);
+        Assert.True(elapsed < TimeSpan.FromSeconds(90), $"compare took {elapsed}.");
+        Assert.Equal(3, runs.Count);
+        var (memoryMove, memory503, redis) = (runs[0], runs[1], runs[2]);
+        Assert.Equal(("memory", "Redistribute"), (memoryMove.GetProperty("store").GetString(), memoryMove.GetProperty("failover").GetString()));
+        Assert.Equal(("memory", "Return503Error"), (memory503.GetProperty("store").GetString(), memory503.GetProperty("failover").GetString()));
+        Assert.Equal(("redis", "Redistribute"), (redis.GetProperty("store").GetString(), redis.GetProperty("failover").GetString()));
+        Assert.All(runs, r => Assert.Equal(300, r.GetProperty("users").GetInt32()));
+        Assert.All(runs, r => Assert.InRange(r.GetProperty("usersOnKilledBackend").GetInt32(), 1, 299));
+        Assert.Equal((memoryMove.GetProperty("usersOnKilledBackend").GetInt32(), 0), (memoryMove.GetProperty("lost").GetInt32(), memoryMove.GetProperty("failed").GetInt32()));
+        Assert.Equal((memory503.GetProperty("usersOnKilledBackend").GetInt32(), 0), (memory503.GetProperty("failed").GetInt32(), memory503.GetProperty("lost").GetInt32()));
+        Assert.Equal((300, 0, 0), (redis.GetProperty("kept").GetInt32(), redis.GetProperty("lost").GetInt32(), redis.GetProperty("failed").GetInt32()));
+        Assert.All(runs, r => Assert.True(r.GetProperty("p50Ms").GetDouble() > 0 && r.GetProperty("p99Ms").GetDouble() >= r.GetProperty("p50Ms").GetDouble()));
+        Assert.Equal("svg", svg.Root!.Name.LocalName);
+        Assert.True(File.Exists(Path.Combine(outDirectory, "compare.md")));
+        Assert.Contains("kept", text);
+        Assert.DoesNotContain("BackendApp", ProcessTree.Descendants(Environment.ProcessId).Select(p => p.CommandLine));
+    }
+
+    [Fact]
+    public async Task CtrlCStopsCompareAndEverythingItStarted()
+    {
+        using var compare = StartCompare(["--users", "3000", "--out", Directory.CreateTempSubdirectory("stickylb-compare-").FullName]);
+        // Read the progress output (the command would block on a full pipe) and interrupt once users
+        // are being served: mid-story, with three backends running.
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        compare.OutputDataReceived += (_, e) => lines.Enqueue(e.Data ?? "");
+        compare.ErrorDataReceived += (_, e) => lines.Enqueue(e.Data ?? "");
+        compare.BeginOutputReadLine();
+        compare.BeginErrorReadLine();
+        var stopwatch = Stopwatch.StartNew();
+        var midStory = new System.Text.RegularExpressions.Regex(@"Redistribute\S*: *[1-9]");
+        while (!lines.Any(midStory.IsMatch) && stopwatch.Elapsed < TimeSpan.FromSeconds(60) && !compare.HasExited)
+        {
+            await Task.Delay(50);
+        }
+
+        var children = ProcessTree.Descendants(compare.Id).Where(p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, children.Count);
+        Assert.Contains(lines, midStory.IsMatch);
+
+        Posix.Signal(compare.Id, Posix.SigInt);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await compare.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(130, compare.ExitCode);
+        foreach (var child in children)
+        {
+            Assert.True(await Posix.WaitForExitAsync(child.Pid, TimeSpan.FromSeconds(5)), $"{child.CommandLine} outlived compare.");
+        }
+    }
+
+    private async Task<(int ExitCode, string Output)> RunCompareAsync(string[] args, TimeSpan timeout)
+    {
+        using var process = StartCompare(args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        var text = await stdout + await stderr;
+        output.WriteLine(text);
+        return (process.ExitCode, text);
+    }
+
+    private static Process StartCompare(string[] args)
+    {
+        var startInfo = new ProcessStartInfo(GatewayProcess.DotnetHost())
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Proxy.dll"), "compare" },
+        };
+        foreach (var arg in args)
+        {
+            startInfo.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(startInfo)!;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Xml.Linq;
+using StickyLb.Proxy.Compare;
+
+namespace StickyLb.Tests.Proxy.Compare;
+
+public sealed class CompareReportTests
+{
+    private static readonly CompareRun[] Runs =
+    [
+        new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8),
+        new("memory", "Return503Error", 300, 100, 200, 0, 100, 4.1, 43.8),
+        new("redis", "Redistribute", 300, 100, 300, 0, 0, 6.4, 36.7),
+    ];
+
+    [Fact]
+    public void JsonHasTheSpecsFields()
+    {
+        using var json = JsonDocument.Parse(CompareReport.ToJson(Runs));
+
+        var first = json.RootElement.GetProperty("runs")[0];
+        Assert.Equal(
+            ["store", "failover", "users", "usersOnKilledBackend", "kept", "lost", "failed", "p50Ms", "p99Ms"],
+            first.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(("memory", 100, 4.9), (first.GetProperty("store").GetString(), first.GetProperty("lost").GetInt32(), first.GetProperty("p50Ms").GetDouble()));
+        Assert.Equal(3, json.RootElement.GetProperty("runs").GetArrayLength());
+    }
+
+    [Fact]
+    public void MarkdownHasARowPerSetupAndTheChart()
+    {
+        var markdown = CompareReport.ToMarkdown(Runs);
+
+        Assert.Contains("| memory | Redistribute | 300 | 100 | 200 | 100 | 0 | 4.90 | 56.80 |", markdown);
+        Assert.Contains("| redis | Redistribute | 300 | 100 | 300 | 0 | 0 | 6.40 | 36.70 |", markdown);
+        Assert.Contains("![kept, lost and failed users per setup](compare.svg)", markdown);
+    }
+
+    [Fact]
+    public void TheChartIsWellFormedSvgWithABarPerSetupAndALegend()
+    {
+        var svg = XDocument.Parse(CompareChart.Render(Runs));
+        XNamespace ns = "http://www.w3.org/2000/svg";
+
+        var groups = svg.Root!.Elements(ns + "g").ToList();
+        var texts = svg.Descendants(ns + "text").Select(t => t.Value).ToList();
+
+        Assert.Equal("svg", svg.Root.Name.LocalName);
+        Assert.Equal(["memory + Redistribute", "memory + Return503Error", "redis + Redistribute"], groups.Select(g => g.Elements(ns + "text").First().Value));
+        Assert.Contains("kept", texts);
+        Assert.Contains("lost (logged out)", texts);
+        Assert.Contains("failed (5xx)", texts);
+        // Bar widths follow the counts: memory + Redistribute is 2/3 kept, 1/3 lost.
+        var widths = groups[0].Elements(ns + "rect").Select(r => double.Parse(r.Attribute("width")!.Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal([320, 160], widths);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--users", "2" }, "Invalid --users '2'")]
+    [InlineData(new[] { "--users", "many" }, "Invalid --users 'many'")]
+    [InlineData(new[] { "--out" }, "Unknown or incomplete option '--out'")]
+    [InlineData(new[] { "--colour", "red" }, "Unknown or incomplete option '--colour'")]
+    public void BadArgumentsAreOneClearLine(string[] args, string expected)
+    {
+        var ok = CompareCommand.TryParse(args, out _, out _, out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith(expected, error);
+    }
+
+    [Fact]
+    public void DefaultsAre300UsersIntoCompareReport()
+    {
+        var ok = CompareCommand.TryParse([], out var users, out var outDirectory, out _);
+
+        Assert.True(ok);
+        Assert.Equal((300, "compare-report"), (users, outDirectory));
+    }
+}
