@@ -4,6 +4,7 @@ using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Simulation;
 using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Admin;
@@ -17,10 +18,13 @@ internal static class AdminApi
     /// <summary>How long listing the backends waits for each one's session count.</summary>
     private static readonly TimeSpan SessionsProbeTimeout = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>How many seconds of traffic <c>/api/stats</c> reports.</summary>
+    private const int RecentSeconds = 30;
+
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("").WithMetadata(ListenerMetadata.Admin);
-        admin.MapGet("/", AdminPage.Render);
+        admin.MapGet("/", DashboardPage.Render);
 
         var api = admin.MapGroup("/api");
         api.MapGet("/backends", GetBackendsAsync);
@@ -29,6 +33,8 @@ internal static class AdminApi
         api.MapGet("/settings", GetSettings);
         api.MapPut("/settings", PutSettingsAsync);
         api.MapGet("/stats", GetStats);
+        api.MapGet("/simulation", GetSimulation);
+        api.MapPut("/simulation", PutSimulationAsync);
         return app;
     }
 
@@ -99,8 +105,27 @@ internal static class AdminApi
         return TypedResults.Ok(new GatewaySettings(store.ToLowerInvariant(), failover.Current.ToString()));
     }
 
-    public static Ok<GatewayStats> GetStats(AffinityCounters affinity, BackendRequestCounters requests) =>
-        TypedResults.Ok(new GatewayStats(affinity.Snapshot(), requests.Snapshot()));
+    public static Ok<GatewayStats> GetStats(AffinityCounters affinity, BackendRequestCounters requests, RecentTraffic traffic) =>
+        TypedResults.Ok(new GatewayStats(affinity.Snapshot(), requests.Snapshot(), traffic.Snapshot(RecentSeconds)));
+
+    public static Ok<SimulationStatus> GetSimulation(UserSimulation simulation) => TypedResults.Ok(simulation.Status);
+
+    public static async Task<Results<Ok<SimulationStatus>, ProblemHttpResult>> PutSimulationAsync(HttpRequest request, UserSimulation simulation)
+    {
+        var (update, problem) = await JsonBody.ReadAsync<SimulationUpdate>(request);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        if (update!.Users is not (>= 0 and <= UserSimulation.MaxUsers))
+        {
+            return BadRequest($"'users' must be a whole number from 0 to {UserSimulation.MaxUsers}.");
+        }
+
+        await simulation.SetUsersAsync(update.Users.Value);
+        return TypedResults.Ok(simulation.Status);
+    }
 
     private static Task<BackendInfo> DescribeAsync(
         BackendProcess backend, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, CancellationToken cancellationToken) =>

@@ -9,6 +9,7 @@ internal static class AdminServiceCollectionExtensions
     {
         services.AddSingleton<MatcherPolicy, ListenerMatcherPolicy>();
         services.AddProblemDetails();
+        services.AddSingleton<Simulation.UserSimulation>();
         return services;
     }
 

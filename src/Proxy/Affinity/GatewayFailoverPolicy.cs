@@ -1,5 +1,6 @@
 using Microsoft.Net.Http.Headers;
 using StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Health;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.SessionAffinity;
 
@@ -11,7 +12,7 @@ namespace StickyLb.Proxy.Affinity;
 /// affinity policy re-pins the client); <see cref="FailoverMode.Return503Error"/> answers a 503
 /// problem that names the backend that is down, with <c>Retry-After</c>.
 /// </summary>
-internal sealed class GatewayFailoverPolicy(FailoverSwitch failover, AffinityCounters counters, ILogger<GatewayFailoverPolicy> logger)
+internal sealed class GatewayFailoverPolicy(FailoverSwitch failover, AffinityCounters counters, RecentTraffic traffic, ILogger<GatewayFailoverPolicy> logger)
     : IAffinityFailurePolicy
 {
     private static readonly Task<bool> KeepProcessing = Task.FromResult(true);
@@ -40,6 +41,7 @@ internal sealed class GatewayFailoverPolicy(FailoverSwitch failover, AffinityCou
             : "?";
 
         counters.Unavailable();
+        traffic.Record(backend, TrafficOutcome.Rejected);
         logger.PinnedBackendDown(backend);
         context.Response.Headers[HeaderNames.RetryAfter] = AffinityDefaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await TypedResults.Problem(

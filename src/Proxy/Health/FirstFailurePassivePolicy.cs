@@ -7,9 +7,11 @@ namespace StickyLb.Proxy.Health;
 /// <summary>
 /// Passive health that takes a backend out of rotation on its first failed request, for the
 /// cluster's <c>Passive:ReactivationPeriod</c>. YARP's own <c>TransportFailureRate</c> policy needs
-/// ten requests in a window before it acts, far too slow to show a dead backend.
+/// ten requests in a window before it acts, far too slow to show a dead backend. YARP calls this
+/// after every proxied request, so it also feeds the dashboard's <see cref="RecentTraffic"/>: the one
+/// place that sees each outcome without wrapping the proxy in another middleware.
 /// </summary>
-internal sealed class FirstFailurePassivePolicy(IDestinationHealthUpdater healthUpdater, ILogger<FirstFailurePassivePolicy> logger)
+internal sealed class FirstFailurePassivePolicy(IDestinationHealthUpdater healthUpdater, RecentTraffic traffic, ILogger<FirstFailurePassivePolicy> logger)
     : IPassiveHealthCheckPolicy
 {
     public string Name => HealthDefaults.FirstFailurePolicyName;
@@ -17,6 +19,8 @@ internal sealed class FirstFailurePassivePolicy(IDestinationHealthUpdater health
     public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
     {
         var error = context.Features.Get<IForwarderErrorFeature>();
+        var failed = error is not null || context.Response.StatusCode >= StatusCodes.Status500InternalServerError;
+        traffic.Record(destination.DestinationId, failed ? TrafficOutcome.Failed : TrafficOutcome.Ok);
         if (error is null || !IsBackendFailure(error.Error))
         {
             return;

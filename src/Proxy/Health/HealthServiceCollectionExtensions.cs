@@ -9,6 +9,7 @@ internal static class HealthServiceCollectionExtensions
     {
         services.AddSingleton<IPassiveHealthCheckPolicy, FirstFailurePassivePolicy>();
         services.AddSingleton<DestinationHealthSignal>();
+        services.AddSingleton<RecentTraffic>();
         return services;
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Health;
 using Yarp.ReverseProxy.SessionAffinity;
 
 namespace StickyLb.Tests.Proxy.Affinity;
@@ -42,6 +43,7 @@ public sealed class GatewayFailoverPolicyTests
         Assert.Equal("2", problem.RootElement.GetProperty("backend").GetString());
         Assert.Contains("Backend 2", problem.RootElement.GetProperty("detail").GetString());
         Assert.Equal(1, _counters.Snapshot().Unavailable);
+        Assert.Equal(1, _traffic.Snapshot(1)[0].Backends["2"].Rejected);
     }
 
     [Fact]
@@ -57,7 +59,9 @@ public sealed class GatewayFailoverPolicyTests
         Assert.Equal((true, false), (before, after));
     }
 
-    private GatewayFailoverPolicy Policy() => new(_switch, _counters, NullLogger<GatewayFailoverPolicy>.Instance);
+    private readonly RecentTraffic _traffic = new(TimeProvider.System);
+
+    private GatewayFailoverPolicy Policy() => new(_switch, _counters, _traffic, NullLogger<GatewayFailoverPolicy>.Instance);
 
     private static DefaultHttpContext Context(string cookie)
     {

@@ -22,6 +22,7 @@ public sealed class FirstFailurePassivePolicyTests
         Policy().RequestProxied(context, cluster, cluster.Destinations["2"]);
 
         var (destination, health, period) = Assert.Single(_updater.Passive);
+        Assert.Equal(1, _traffic.Snapshot(1)[0].Backends["2"].Failed);
         Assert.Equal(("2", DestinationHealth.Unhealthy, HealthDefaults.ReactivationPeriod), (destination.DestinationId, health, period));
     }
 
@@ -33,6 +34,7 @@ public sealed class FirstFailurePassivePolicyTests
         Policy().RequestProxied(new DefaultHttpContext(), cluster, cluster.Destinations["2"]);
 
         Assert.Empty(_updater.Passive);
+        Assert.Equal(1, _traffic.Snapshot(1)[0].Backends["2"].Ok);
     }
 
     [Theory]
@@ -48,7 +50,9 @@ public sealed class FirstFailurePassivePolicyTests
         Assert.Equal(counts, FirstFailurePassivePolicy.IsBackendFailure(error));
     }
 
-    private FirstFailurePassivePolicy Policy() => new(_updater, NullLogger<FirstFailurePassivePolicy>.Instance);
+    private readonly RecentTraffic _traffic = new(TimeProvider.System);
+
+    private FirstFailurePassivePolicy Policy() => new(_updater, _traffic, NullLogger<FirstFailurePassivePolicy>.Instance);
 
     private sealed class ForwarderError(Yarp.ReverseProxy.Forwarder.ForwarderError error) : IForwarderErrorFeature
     {

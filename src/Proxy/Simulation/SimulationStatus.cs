@@ -1,0 +1,10 @@
+namespace StickyLb.Proxy.Simulation;
+
+/// <summary>What <c>GET /api/simulation</c> answers.</summary>
+/// <param name="Users">Simulated users running (0: stopped).</param>
+/// <param name="LoggedIn">Users whose last answer showed them logged in.</param>
+/// <param name="UsersPerBackend">Where the users' sessions are now, by backend id.</param>
+/// <param name="Requests">Requests sent since the simulation started.</param>
+/// <param name="Failed">Requests that got a 5xx or no answer.</param>
+/// <param name="LostSessions">Times a logged-in user found itself logged out (it then logs in again).</param>
+public sealed record SimulationStatus(int Users, int LoggedIn, IReadOnlyDictionary<string, int> UsersPerBackend, long Requests, long Failed, long LostSessions);
