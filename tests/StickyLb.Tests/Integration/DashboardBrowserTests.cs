@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using Microsoft.Playwright;
+using StickyLb.Proxy.Admin;
+using StickyLb.Proxy.Compare;
+using StickyLb.Proxy.Simulation;
+using StickyLb.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace StickyLb.Tests.Integration;
+
+/// <summary>The dashboard and the compare chart in real headless Chromium.</summary>
+[Collection(GatewayProcesses.Name)]
+[Trait("Category", "Browser")]
+public sealed class DashboardBrowserTests(ITestOutputHelper output)
+{
+    [ChromiumFact]
+    public async Task TheDashboardKillsStartsAndFlipsTheFailoverPolicy()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output);
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
+
+        await page.GotoAsync(gateway.AdminUrl.ToString());
+        foreach (var id in new[] { "1", "2", "3" })
+        {
+            await Assertions.Expect(page.GetByTestId("health-" + id)).ToHaveTextAsync("healthy", new() { Timeout = 5000 });
+            await Assertions.Expect(page.GetByTestId("state-" + id)).ToHaveTextAsync("running");
+        }
+
+        await Assertions.Expect(page.GetByTestId("store")).ToHaveTextAsync("memory");
+
+        var stopwatch = Stopwatch.StartNew();
+        await page.GetByTestId("kill-2").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("state-2")).ToHaveTextAsync("stopped", new() { Timeout = 3000 });
+        await Assertions.Expect(page.GetByTestId("health-2")).ToHaveTextAsync("unhealthy", new() { Timeout = 3000 });
+        var killSeen = stopwatch.Elapsed;
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-backend-2-killed"));
+
+        await page.GetByTestId("start-2").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("health-2")).ToHaveTextAsync("healthy", new() { Timeout = 10000 });
+        await Assertions.Expect(page.GetByTestId("state-2")).ToHaveTextAsync("running");
+
+        await page.GetByTestId("failover").SelectOptionAsync("Return503Error");
+        var settings = await PollAsync(() => gateway.Admin.GetFromJsonAsync<GatewaySettings>("/api/settings"), s => s?.Failover == "Return503Error");
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard"));
+
+        Assert.True(killSeen < TimeSpan.FromSeconds(3), $"The kill showed after {killSeen}.");
+        Assert.Equal("Return503Error", settings!.Failover);
+        Assert.Equal("running", (await gateway.GetBackendsAsync()).Single(b => b.Id == "2").State);
+    }
+
+    [ChromiumFact]
+    public async Task SimulatedUsersShowTheirSessionsVanishWhenTheirBackendIsKilled()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output);
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
+        await page.GotoAsync(gateway.AdminUrl.ToString());
+
+        await page.GetByTestId("sim-users").FillAsync("30");
+        await page.GetByTestId("sim-start").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("sim-status")).ToContainTextAsync("30 users, 30 logged in", new() { Timeout = 10000 });
+        var before = await gateway.Admin.GetFromJsonAsync<SimulationStatus>("/api/simulation");
+        var onBackend2 = before!.UsersPerBackend["2"];
+
+        await page.GetByTestId("kill-2").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("sim-status")).Not.ToContainTextAsync("on backend 2", new() { Timeout = 5000 });
+        await Assertions.Expect(page.GetByTestId("sim-status")).ToContainTextAsync("30 logged in", new() { Timeout = 5000 });
+        var after = await gateway.Admin.GetFromJsonAsync<SimulationStatus>("/api/simulation");
+        var shown = await page.GetByTestId("sim-status").TextContentAsync() ?? "";
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-simulated-users"));
+        await page.GetByTestId("sim-stop").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("sim-status")).ToHaveTextAsync("Not running.", new() { Timeout = 10000 });
+
+        // Memory mode: every user whose session lived on backend 2 found itself logged out once, and no one else.
+        Assert.InRange(onBackend2, 1, 29);
+        Assert.Equal(onBackend2, after!.LostSessions);
+        Assert.Equal(0, after.Failed);
+        Assert.Contains($"sessions lost {onBackend2}", shown, StringComparison.Ordinal);
+    }
+
+    [ChromiumFact]
+    public async Task TheCompareChartRendersTheThreeSetupsInChromium()
+    {
+        CompareRun[] runs =
+        [
+            new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8),
+            new("memory", "Return503Error", 300, 100, 200, 0, 100, 4.1, 43.8),
+            new("redis", "Redistribute", 300, 100, 300, 0, 0, 6.4, 36.7),
+        ];
+        var file = Path.Combine(Browser.ArtifactsDirectory, "compare.svg");
+        await File.WriteAllTextAsync(file, CompareChart.Render(runs));
+        await using var browser = await Browser.LaunchAsync();
+
+        await browser.Page.GotoAsync(new Uri(file).AbsoluteUri);
+        var labels = await browser.Page.Locator("g.run > text:first-of-type").AllTextContentsAsync();
+        var bars = await browser.Page.Locator("g.run rect").CountAsync();
+        var firstBar = await browser.Page.Locator("g.run rect").First.BoundingBoxAsync();
+        var legendVisible = await browser.Page.GetByText("lost (logged out)", new() { Exact = true }).IsVisibleAsync();
+        // A screenshot of a bare SVG document waits forever for fonts; show it as an image, as a README does.
+        var wrapper = Path.Combine(Browser.ArtifactsDirectory, "compare.html");
+        await File.WriteAllTextAsync(wrapper, "<!doctype html><title>compare</title><img src=\"compare.svg\" alt=\"compare chart\">");
+        await browser.Page.GotoAsync(new Uri(wrapper).AbsoluteUri);
+        var image = await browser.Page.Locator("img").EvaluateAsync<int>("img => img.naturalWidth");
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("compare-chart"));
+
+        Assert.Equal(["memory + Redistribute", "memory + Return503Error", "redis + Redistribute"], labels);
+        Assert.Equal(5, bars);
+        Assert.True(firstBar is { Width: > 100, Height: > 20 }, $"The first bar rendered as {firstBar?.Width}x{firstBar?.Height}.");
+        Assert.True(legendVisible);
+        Assert.Equal(760, image);
+    }
+
+    private static async Task<T?> PollAsync<T>(Func<Task<T?>> read, Func<T?, bool> done)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        T? value;
+        do
+        {
+            value = await read();
+        }
+        while (!done(value) && stopwatch.Elapsed < TimeSpan.FromSeconds(3) && await Delay());
+        return value;
+
+        static async Task<bool> Delay()
+        {
+            await Task.Delay(50);
+            return true;
+        }
+    }
+}
