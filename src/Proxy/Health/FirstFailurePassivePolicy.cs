@@ -19,9 +19,15 @@ internal sealed class FirstFailurePassivePolicy(IDestinationHealthUpdater health
     public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
     {
         var error = context.Features.Get<IForwarderErrorFeature>();
+        if (error is not null && !IsBackendFailure(error.Error))
+        {
+            // The client gave up (aborted, sent a broken body): not the backend's doing, not its outcome.
+            return;
+        }
+
         var failed = error is not null || context.Response.StatusCode >= StatusCodes.Status500InternalServerError;
         traffic.Record(destination.DestinationId, failed ? TrafficOutcome.Failed : TrafficOutcome.Ok);
-        if (error is null || !IsBackendFailure(error.Error))
+        if (error is null)
         {
             return;
         }

@@ -37,6 +37,32 @@ public sealed class FirstFailurePassivePolicyTests
         Assert.Equal(1, _traffic.Snapshot(1)[0].Backends["2"].Ok);
     }
 
+    [Fact]
+    public void AClientThatGaveUpIsNeitherAFailureNorAnAnswerOfTheBackend()
+    {
+        var cluster = AffinityTestCluster.Create(3);
+        var context = new DefaultHttpContext();
+        context.Features.Set<IForwarderErrorFeature>(new ForwarderError(Yarp.ReverseProxy.Forwarder.ForwarderError.RequestCanceled));
+
+        Policy().RequestProxied(context, cluster, cluster.Destinations["2"]);
+
+        Assert.Empty(_updater.Passive);
+        Assert.DoesNotContain("2", _traffic.Snapshot(1)[0].Backends.Keys);
+    }
+
+    [Fact]
+    public void ABackendThatAnswers5xxCountsAsFailedButStaysInRotation()
+    {
+        var cluster = AffinityTestCluster.Create(3);
+        var context = new DefaultHttpContext();
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+
+        Policy().RequestProxied(context, cluster, cluster.Destinations["2"]);
+
+        Assert.Empty(_updater.Passive);
+        Assert.Equal(1, _traffic.Snapshot(1)[0].Backends["2"].Failed);
+    }
+
     [Theory]
     [InlineData(Yarp.ReverseProxy.Forwarder.ForwarderError.Request, true)]
     [InlineData(Yarp.ReverseProxy.Forwarder.ForwarderError.RequestTimedOut, true)]
