@@ -46,6 +46,22 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
     public async Task CtrlCStopsCompareAndEverythingItStarted()
     {
         using var compare = StartCompare(["--users", "3000", "--out", Directory.CreateTempSubdirectory("stickylb-compare-").FullName]);
+        try
+        {
+            await InterruptMidStoryAsync(compare);
+        }
+        finally
+        {
+            // On failure too: nothing this test started may outlive it.
+            if (!compare.HasExited)
+            {
+                compare.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static async Task InterruptMidStoryAsync(Process compare)
+    {
         // Read the progress output (the command would block on a full pipe) and interrupt once users
         // are being served: mid-story, with three backends running.
         var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
