@@ -11,14 +11,12 @@ namespace StickyLb.Proxy.Backends;
 /// </summary>
 public sealed class BackendProcess : IDisposable
 {
-    private const int KeptOutputLines = 20;
-
     private readonly GatewayOptions _options;
     private readonly DestinationHealthSignal _health;
     private readonly StoreSupervisor _store;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
-    private readonly Queue<string> _output = new();
+    private readonly ProcessOutputTail _output;
     private Process? _process;
     private BackendState _state = BackendState.Stopped;
     private bool _killRequested;
@@ -31,6 +29,7 @@ public sealed class BackendProcess : IDisposable
         _options = options;
         _health = health;
         _logger = logger;
+        _output = new ProcessOutputTail(line => logger.BackendOutput(id, line));
     }
 
     /// <summary>The backend's id, the same as its YARP destination id.</summary>
@@ -63,16 +62,7 @@ public sealed class BackendProcess : IDisposable
     }
 
     /// <summary>The last line the process wrote, for start-up errors; empty if none.</summary>
-    public string LastOutputLine
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.LastOrDefault(line => line.Trim().Length > 0)?.Trim() ?? "";
-            }
-        }
-    }
+    public string LastOutputLine => _output.LastLine;
 
     /// <summary>Starts the process unless one is already running; false when it is.</summary>
     internal bool TryStart()
@@ -90,8 +80,8 @@ public sealed class BackendProcess : IDisposable
                 StartInfo = BackendLauncher.CreateStartInfo(Id, Address, _options, _store.Endpoint),
                 EnableRaisingEvents = true,
             };
-            process.OutputDataReceived += (_, e) => Remember(e.Data);
-            process.ErrorDataReceived += (_, e) => Remember(e.Data);
+            process.OutputDataReceived += (_, e) => _output.Add(e.Data);
+            process.ErrorDataReceived += (_, e) => _output.Add(e.Data);
             process.Exited += (_, _) => OnExited(process);
             try
             {
@@ -201,25 +191,6 @@ public sealed class BackendProcess : IDisposable
         if (unexpected)
         {
             _logger.BackendCrashed(Id, process.Id, process.ExitCode);
-        }
-    }
-
-    private void Remember(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        _logger.BackendOutput(Id, line);
-        lock (_output)
-        {
-            if (_output.Count == KeptOutputLines)
-            {
-                _output.Dequeue();
-            }
-
-            _output.Enqueue(line);
         }
     }
 

@@ -17,9 +17,9 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
     public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
 
     private readonly GatewayOptions _options = options.Value;
-    private readonly Lock _outputGate = new();
-    private readonly Queue<string> _output = new();
+    private readonly ProcessOutputTail _output = new(logger.StoreOutput);
     private Process? _process;
+    private volatile bool _stopping;
 
     /// <summary>The store's <c>host:port</c> once started; null in memory mode.</summary>
     public string? Endpoint { get; private set; }
@@ -76,7 +76,7 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
             if (_process!.HasExited || stopwatch.Elapsed > ReadyTimeout)
             {
                 var reason = _process.HasExited ? $"it exited with code {_process.ExitCode}" : $"it did not answer within {ReadyTimeout.TotalSeconds:0} s";
-                throw new StoreStartException($"The embedded store ({Kind}) could not start on {Endpoint}: {reason}. {LastOutputLine}".TrimEnd());
+                throw new StoreStartException($"The embedded store ({Kind}) could not start on {Endpoint}: {reason}. {_output.LastLine}".TrimEnd());
             }
 
             await Task.Delay(50, cancellationToken);
@@ -107,8 +107,8 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         startInfo.WorkingDirectory = AppContext.BaseDirectory;
         startInfo.Environment.TryAdd("DOTNET_ROOT", DotnetHost.Root);
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => Remember(e.Data);
-        process.ErrorDataReceived += (_, e) => Remember(e.Data);
+        process.OutputDataReceived += (_, e) => _output.Add(e.Data);
+        process.ErrorDataReceived += (_, e) => _output.Add(e.Data);
         process.Exited += (_, _) =>
         {
             if (!_stopping)
@@ -129,8 +129,6 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         process.BeginErrorReadLine();
         _process = process;
     }
-
-    private volatile bool _stopping;
 
     private void Stop()
     {
@@ -175,39 +173,11 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         return await connection.AnswersPingAsync(timeout, cancellationToken);
     }
 
-    private static string? FindOnPath(string program) =>
+    /// <summary>The full path of <paramref name="program"/> on PATH, or null.</summary>
+    internal static string? FindOnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(folder => Path.Combine(folder, program))
             .FirstOrDefault(File.Exists);
 
-    private string LastOutputLine
-    {
-        get
-        {
-            lock (_outputGate)
-            {
-                return _output.LastOrDefault(line => line.Trim().Length > 0)?.Trim() ?? "";
-            }
-        }
-    }
-
-    private void Remember(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        logger.StoreOutput(line);
-        lock (_outputGate)
-        {
-            if (_output.Count == 20)
-            {
-                _output.Dequeue();
-            }
-
-            _output.Enqueue(line);
-        }
-    }
 }

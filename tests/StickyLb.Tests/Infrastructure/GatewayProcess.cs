@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
-using System.Runtime.InteropServices;
 using StickyLb.Proxy.Admin;
 using StickyLb.Proxy.Gateway;
 using Xunit.Abstractions;
@@ -234,6 +233,5 @@ internal sealed class GatewayProcess : IAsyncDisposable
         }
     }
 
-    internal static string DotnetHost() =>
-        Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet"));
+    internal static string DotnetHost() => StickyLb.Proxy.Gateway.DotnetHost.Path;
 }

@@ -43,7 +43,7 @@ internal sealed class StoreServer : IAsyncDisposable
         return kinds;
     }
 
-    public static bool IsRedisServerInstalled => FindOnPath("redis-server") is not null;
+    public static bool IsRedisServerInstalled => StickyLb.Proxy.Store.StoreSupervisor.FindOnPath("redis-server") is not null;
 
     public static async Task<StoreServer> StartAsync(string kind)
     {
@@ -84,7 +84,7 @@ internal sealed class StoreServer : IAsyncDisposable
         var port = Port.ToString(CultureInfo.InvariantCulture);
         if (Kind == Redis)
         {
-            startInfo = new ProcessStartInfo(FindOnPath("redis-server")!)
+            startInfo = new ProcessStartInfo(StickyLb.Proxy.Store.StoreSupervisor.FindOnPath("redis-server")!)
             {
                 ArgumentList = { "--port", port, "--bind", "127.0.0.1", "--dir", _dataDirectory, "--save", "", "--appendonly", "yes", "--appendfsync", "always" },
             };
@@ -140,12 +140,6 @@ internal sealed class StoreServer : IAsyncDisposable
 
         return ValueTask.CompletedTask;
     }
-
-    private static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, program))
-            .FirstOrDefault(File.Exists);
 
     private static async Task RestoreToolsAsync()
     {
