@@ -1,0 +1,361 @@
+#!/usr/bin/env python3
+"""StickyLb against HAProxy and nginx: sticky throughput and latency, side by side in one run.
+
+Three trivial backends (nginx `return 200`) sit behind each contender; every client sends
+`Cookie: server=2`. Rounds alternate between contenders, so a noisy neighbour hurts them all alike;
+the report gives the medians of the rounds and the ratios StickyLb/HAProxy and StickyLb/nginx.
+Run it through bench/gateway.sh, which installs the tools and builds StickyLb in Release.
+"""
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PROXY_DLL = os.path.join(ROOT, "src", "Proxy", "bin", "Release", "net10.0", "Proxy.dll")
+COOKIE = "server=2"
+_taken = set()
+
+
+def free_port():
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _taken:
+            _taken.add(port)
+            return port
+
+
+def free_range(count):
+    while True:
+        first = free_port()
+        ports = list(range(first, first + count))
+        if all(p not in _taken or p == first for p in ports) and all(_bindable(p) for p in ports[1:]):
+            _taken.update(ports)
+            return first
+
+
+def _bindable(port):
+    try:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+
+
+def wait_http(url, timeout=60.0, headers=None):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            request = urllib.request.Request(url, headers=headers or {})
+            with urllib.request.urlopen(request, timeout=1) as response:
+                if response.status < 500:
+                    return
+        except Exception:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+class Processes:
+    """Every process the benchmark starts, stopped on exit whatever happens."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.running = []
+
+    def start(self, name, command, env=None):
+        log = open(os.path.join(self.folder, name + ".log"), "w")
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
+                                   start_new_session=True)
+        self.running.append((name, process))
+        return process
+
+    def stop_all(self):
+        for _, process in reversed(self.running):
+            if process.poll() is None:
+                try:
+                    os.killpg(process.pid, 15)
+                except ProcessLookupError:
+                    pass
+        for _, process in self.running:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+
+
+def write(folder, name, text):
+    path = os.path.join(folder, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def start_backends(processes, folder):
+    first = free_range(3)
+    ports = [first, first + 1, first + 2]
+    servers = "\n".join(
+        f"  server {{ listen 127.0.0.1:{p}; location / {{ return 200 'ok {i + 1}\\n'; }} }}" for i, p in enumerate(ports))
+    conf = write(folder, "backends.conf", f"""
+worker_processes 1;
+pid {folder}/backends.pid;
+error_log {folder}/backends-error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 1000000;
+{servers}
+}}
+""")
+    processes.start("backends", ["nginx", "-p", folder, "-c", conf, "-g", "daemon off;"])
+    for p in ports:
+        wait_http(f"http://127.0.0.1:{p}/")
+    return ports
+
+
+def start_haproxy(processes, folder, backends):
+    port = free_port()
+    servers = "\n".join(f"  server s{i + 1} 127.0.0.1:{p} cookie {i + 1}" for i, p in enumerate(backends))
+    conf = write(folder, "haproxy.cfg", f"""
+global
+  maxconn 4096
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  option http-keep-alive
+frontend gateway
+  bind 127.0.0.1:{port}
+  default_backend backends
+backend backends
+  balance roundrobin
+  cookie server insert indirect nocache
+{servers}
+""")
+    processes.start("haproxy", ["haproxy", "-f", conf, "-db"])
+    wait_http(f"http://127.0.0.1:{port}/")
+    return f"http://127.0.0.1:{port}/"
+
+
+def start_nginx_proxy(processes, folder, backends):
+    port = free_port()
+    servers = "\n".join(f"    server 127.0.0.1:{p};" for p in backends)
+    conf = write(folder, "nginx-proxy.conf", f"""
+worker_processes auto;
+pid {folder}/nginx-proxy.pid;
+error_log {folder}/nginx-proxy-error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  keepalive_requests 1000000;
+  upstream backends {{
+    hash $cookie_server consistent;
+{servers}
+    keepalive 64;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://backends;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }}
+  }}
+}}
+""")
+    processes.start("nginx-proxy", ["nginx", "-p", folder, "-c", conf, "-g", "daemon off;"])
+    wait_http(f"http://127.0.0.1:{port}/")
+    return f"http://127.0.0.1:{port}/"
+
+
+STICKYLB_ENV = {}
+
+
+def start_stickylb(processes, name, extra, env=None):
+    port, admin = free_port(), free_port()
+    command = ["dotnet", PROXY_DLL, "--port", str(port), "--admin-port", str(admin), *extra]
+    process = processes.start(name, command, env={**STICKYLB_ENV, **(env or {})})
+    log = os.path.join(processes.folder, name + ".log")
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        with open(log) as f:
+            text = f.read()
+        if "StickyLb ready:" in text:
+            return f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{admin}/"
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited: {text.strip().splitlines()[-1:]}")
+        time.sleep(0.05)
+    raise RuntimeError(f"{name} was not ready within 90 s")
+
+
+def destinations(backends, count):
+    args = []
+    for i in range(1, count + 1):
+        args += [f"--ReverseProxy:Clusters:backends:Destinations:{i}:Address", f"http://127.0.0.1:{backends[(i - 1) % len(backends)]}"]
+    return args
+
+
+def session_cookie(gateway):
+    """Logs a user in through the gateway and returns its cookies, for the end-to-end /whoami runs."""
+    request = urllib.request.Request(gateway + "login", data=b'{"user":"bench"}', headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        cookies = [h.split(";")[0] for h in response.headers.get_all("Set-Cookie")]
+    return "; ".join(cookies)
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(url, duration, connections, threads, cookie):
+    output = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"Cookie: {cookie}", url],
+        capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    latency = {}
+    for percent, value, unit in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M):
+        latency[percent] = float(value) * UNITS[unit]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {"rps": rps, "p50": latency.get("50"), "p99": latency.get("99"),
+            "errors": int(errors.group(1)) if errors else 0, "socket_errors": socket_errors.group(1) if socket_errors else ""}
+
+
+def version(command):
+    try:
+        result = subprocess.run(command, capture_output=True, text=True)
+        return (result.stdout.strip() or result.stderr.strip()).splitlines()[0]
+    except Exception:
+        return "?"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--only", choices=["main", "all"], default="all",
+                        help="main: direct, StickyLb, HAProxy, nginx; all: also affinity, 200 destinations, end to end")
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"))
+    parser.add_argument("--label", default="", help="a note for the report, e.g. what changed since the last run")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable for the StickyLb processes only (to try runtime settings)")
+    args = parser.parse_args()
+    if args.rounds < 3:
+        sys.exit("gateway.py: --rounds must be at least 3 (the report gives medians of rounds)")
+
+    STICKYLB_ENV.update(item.split("=", 1) for item in args.env)
+    folder = tempfile.mkdtemp(prefix="stickylb-bench-")
+    processes = Processes(folder)
+    try:
+        backends = start_backends(processes, folder)
+        quiet = ["--spawn", "false", *destinations(backends, 3)]
+        no_health = ["--ReverseProxy:Clusters:backends:HealthCheck:Active:Enabled", "false"]
+        contenders = {
+            "backend directly": f"http://127.0.0.1:{backends[1]}/",
+            "StickyLb": start_stickylb(processes, "stickylb", quiet)[0],
+            "HAProxy": start_haproxy(processes, folder, backends),
+            "nginx": start_nginx_proxy(processes, folder, backends),
+        }
+        cookies = {name: COOKIE for name in contenders}
+        if args.only == "all":
+            contenders["StickyLb, affinity off"] = start_stickylb(processes, "stickylb-no-affinity", quiet + [
+                "--ReverseProxy:Clusters:backends:SessionAffinity:Enabled", "false"])[0]
+            contenders["StickyLb, 3 destinations, no active health"] = start_stickylb(processes, "stickylb-3", quiet + no_health)[0]
+            contenders["StickyLb, 200 destinations, no active health"] = start_stickylb(
+                processes, "stickylb-200", ["--spawn", "false", *destinations(backends, 200), *no_health])[0]
+            for mode in ("memory", "redis"):
+                gateway, _ = start_stickylb(processes, f"stickylb-e2e-{mode}", [
+                    "--store", mode, "--backend-port", str(free_range(3)), "--store-port", str(free_port())])
+                name = f"/whoami end to end, {mode} mode"
+                contenders[name] = gateway + "whoami"
+                cookies[name] = session_cookie(gateway)
+            for name in contenders:
+                cookies.setdefault(name, COOKIE)
+
+        print(f"warming up {len(contenders)} contenders", file=sys.stderr)
+        for name, url in contenders.items():
+            wrk(url, 3, args.connections, args.threads, cookies[name])
+        results = {name: [] for name in contenders}
+        for round_number in range(1, args.rounds + 1):
+            for name, url in contenders.items():
+                result = wrk(url, args.duration, args.connections, args.threads, cookies[name])
+                results[name].append(result)
+                print(f"round {round_number}/{args.rounds} {name}: {result['rps']:.0f} req/s, "
+                      f"p50 {result['p50']:.3f} ms, p99 {result['p99']:.3f} ms", file=sys.stderr)
+        report = render(args, results)
+    finally:
+        processes.stop_all()
+    with open(args.out, "w") as f:
+        f.write(report)
+    print(report)
+
+
+def render(args, results):
+    med = {name: {k: statistics.median(r[k] for r in runs) for k in ("rps", "p50", "p99")} for name, runs in results.items()}
+    lines = [
+        "# Gateway benchmark",
+        "",
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC. {args.label}".rstrip(),
+        "",
+        f"- Machine: {os.cpu_count()} cores, {cpu_model()}, {platform.platform()}.",
+        f"- Versions: {version(['dotnet', '--version'])} (.NET SDK), {version(['haproxy', '-v'])}, "
+        f"{version(['nginx', '-v'])}, {version(['wrk', '--version'])}.",
+        f"- Command: `bench/gateway.sh --rounds {args.rounds} --duration {args.duration} --connections {args.connections}"
+        f"{' --only main' if args.only == 'main' else ''}{''.join(' --env ' + e for e in args.env)}`; each run: `wrk -t{args.threads} -c{args.connections} "
+        f"-d{args.duration}s --latency -H 'Cookie: server=2' URL`.",
+        "- Backends: three nginx servers answering `return 200`. Everything (wrk, proxies, backends) shares the same cores;",
+        f"  rounds alternate between contenders. Figures are medians of {args.rounds} rounds.",
+        "",
+        "| contender | requests/s | p50 ms | p99 ms | rounds (requests/s) | errors |",
+        "|---|---:|---:|---:|---|---:|",
+    ]
+    for name, m in med.items():
+        runs = results[name]
+        errors = sum(r["errors"] for r in runs)
+        rounds = ", ".join("%.0f" % r["rps"] for r in runs)
+        lines.append(f"| {name} | {m['rps']:.0f} | {m['p50']:.3f} | {m['p99']:.3f} | {rounds} | {errors} |")
+    lines += ["", "Ratios (medians):", ""]
+
+    def ratio(a, b, key):
+        return med[a][key] / med[b][key] if a in med and b in med and med[b][key] else float("nan")
+
+    for peer in ("HAProxy", "nginx"):
+        lines.append(f"- StickyLb / {peer}: throughput **{ratio('StickyLb', peer, 'rps'):.2f}x**, "
+                     f"p99 latency **{ratio('StickyLb', peer, 'p99'):.2f}x**.")
+    if "StickyLb, affinity off" in med:
+        lines.append(f"- Cost of affinity: StickyLb with the sticky policy does {ratio('StickyLb', 'StickyLb, affinity off', 'rps'):.2f}x "
+                     "the throughput of StickyLb without it.")
+    if "StickyLb, 200 destinations, no active health" in med:
+        cost = 1 - ratio('StickyLb, 200 destinations, no active health', 'StickyLb, 3 destinations, no active health', 'rps')
+        lines.append(f"- Cost of many backends: 200 destinations against 3 cost {cost * 100:.1f}% throughput.")
+    if "/whoami end to end, redis mode" in med:
+        lines.append(f"- End to end `/whoami` with a session: redis mode does {ratio('/whoami end to end, redis mode', '/whoami end to end, memory mode', 'rps'):.2f}x "
+                     f"the throughput of memory mode, at {ratio('/whoami end to end, redis mode', '/whoami end to end, memory mode', 'p50'):.2f}x its p50.")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except Exception:
+        return platform.processor() or "?"
+
+
+if __name__ == "__main__":
+    main()

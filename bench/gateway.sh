@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The gateway benchmark, one command: installs what is missing (wrk, haproxy, nginx, redis-server from
+# apt), builds StickyLb in Release, and runs bench/gateway.py, which writes bench/results.md.
+#   bench/gateway.sh [--rounds 3] [--duration 10] [--connections 32] [--only main]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for tool in wrk haproxy nginx redis-server python3; do command -v "$tool" >/dev/null || need+=("$tool"); done
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+  echo "installing ${need[*]} (apt)"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]/redis-server/redis-server redis-tools}"
+fi
+# Debian starts the packaged services; the benchmark runs its own on free ports.
+for service in nginx haproxy redis-server; do (service "$service" stop >/dev/null 2>&1 || true); done
+
+dotnet build src/Proxy -c Release -nologo -v q
+exec python3 bench/gateway.py "$@"
