@@ -26,6 +26,7 @@ public static class GatewayApp
 
         var listeners = new GatewayListeners();
         builder.WebHost.ConfigureKestrel(kestrel => listeners.Configure(kestrel, options));
+        builder.WebHost.UseGatewayScheduling();
         builder.Services.AddSingleton(listeners);
         builder.Services.AddSingleton(Options.Create(options));
 
