@@ -41,6 +41,7 @@ internal static class BackendLauncher
         startInfo.RedirectStandardError = true;
         // The app host finds the runtime through DOTNET_ROOT: hand down the one running the gateway.
         startInfo.Environment.TryAdd("DOTNET_ROOT", DotnetHost.Root);
+        GatewaySchedulingExtensions.KeepOutOfChild(startInfo);
         return startInfo;
     }
 }

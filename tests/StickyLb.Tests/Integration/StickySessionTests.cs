@@ -36,6 +36,9 @@ public sealed class StickySessionTests(ITestOutputHelper output)
         Assert.All(backends, b => Assert.Equal(("running", "healthy"), (b.State, b.Health)));
         Assert.All(backends, b => Assert.True(b.Pid is > 0 && Posix.IsAlive(b.Pid.Value)));
         Assert.Equal(["1", "2", "3"], answeredBy.Order());
+        // The proxy's own scheduling choice is not handed down to the backends it starts.
+        var environment = await File.ReadAllTextAsync($"/proc/{backends[0].Pid}/environ");
+        Assert.DoesNotContain("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", environment);
     }
 
     [Fact]
