@@ -24,6 +24,10 @@ internal sealed class GatewayFailoverPolicy(FailoverSwitch failover, AffinityCou
         switch (failover.Current)
         {
             case FailoverMode.Redistribute:
+                // The load balancer picks from the cluster's list, which may still offer the backend
+                // that just failed: leave it out.
+                var proxy = context.GetReverseProxyFeature();
+                proxy.AvailableDestinations = DestinationAvailability.WithoutDown(proxy.AvailableDestinations, cluster);
                 return KeepProcessing;
             case FailoverMode.Return503Error:
                 return RejectAsync(context, cluster);

@@ -1,3 +1,4 @@
+using StickyLb.Proxy.Health;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.SessionAffinity;
@@ -32,7 +33,7 @@ internal sealed class ServerCookiePolicy(AffinityCounters counters, TimeProvider
             return new AffinityResult(null, AffinityStatus.AffinityKeyNotSet);
         }
 
-        if (!IsAvailable(destination, cluster, destinations))
+        if (!DestinationAvailability.IsAvailable(destination, cluster))
         {
             // The failure policy decides: re-pin elsewhere or answer 503.
             return new AffinityResult(null, AffinityStatus.DestinationNotFound);
@@ -82,22 +83,6 @@ internal sealed class ServerCookiePolicy(AffinityCounters counters, TimeProvider
         }
 
         return cluster.Destinations.TryGetValue(id.ToString(), out destination!);
-    }
-
-    /// <summary>
-    /// Whether <paramref name="destination"/> is among <paramref name="available"/>, in O(1): when every
-    /// destination is available the answer is yes; otherwise it is the health rule of YARP's default
-    /// <c>HealthyAndUnknown</c> availability policy, which produced that list.
-    /// </summary>
-    internal static bool IsAvailable(DestinationState destination, ClusterState cluster, IReadOnlyList<DestinationState> available)
-    {
-        if (available.Count == cluster.DestinationsState.AllDestinations.Count)
-        {
-            return true;
-        }
-
-        var health = destination.Health;
-        return health.Active != DestinationHealth.Unhealthy && health.Passive != DestinationHealth.Unhealthy;
     }
 
     internal static string CookieName(SessionAffinityConfig config) =>

@@ -12,8 +12,6 @@ namespace StickyLb.Proxy.Store;
 /// </summary>
 internal sealed class StoreOutageFilter(IOptions<GatewayOptions> options) : IProxyConfigFilter
 {
-    public const string PanicPolicy = "HealthyOrPanic";
-
     public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel)
     {
         if (options.Value.Store != StoreMode.Redis || !string.Equals(cluster.ClusterId, GatewayOptions.ClusterId, StringComparison.OrdinalIgnoreCase))
@@ -22,7 +20,7 @@ internal sealed class StoreOutageFilter(IOptions<GatewayOptions> options) : IPro
         }
 
         var health = cluster.HealthCheck ?? new HealthCheckConfig();
-        return ValueTask.FromResult(cluster with { HealthCheck = health with { AvailableDestinationsPolicy = PanicPolicy } });
+        return ValueTask.FromResult(cluster with { HealthCheck = health with { AvailableDestinationsPolicy = Health.DestinationAvailability.PanicPolicy } });
     }
 
     public ValueTask<RouteConfig> ConfigureRouteAsync(RouteConfig route, ClusterConfig? cluster, CancellationToken cancel) =>

@@ -87,6 +87,9 @@ internal sealed class GatewayProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        // In-process gateways of other tests set this in the test host's own environment; a gateway
+        // started here must see what a user who never set it would.
+        startInfo.Environment.Remove(StickyLb.Proxy.Gateway.GatewaySchedulingExtensions.InlineCompletionsVariable);
         foreach (var (name, value) in environment)
         {
             startInfo.Environment[name] = value;

@@ -16,9 +16,18 @@ internal static class AffinityTestCluster
     };
 
     /// <summary>A cluster of <paramref name="count"/> destinations; <paramref name="down"/> are unhealthy and not available.</summary>
-    public static ClusterState Create(int count, params string[] down)
+    public static ClusterState Create(int count, params string[] down) => Create(count, "HealthyAndUnknown", down);
+
+    /// <summary>The same, with YARP's availability policy <paramref name="availablePolicy"/>.</summary>
+    public static ClusterState Create(int count, string availablePolicy, params string[] down)
     {
-        var model = new ClusterModel(new ClusterConfig { ClusterId = "backends", SessionAffinity = Config }, new HttpMessageInvoker(new HttpClientHandler()));
+        var config = new ClusterConfig
+        {
+            ClusterId = "backends",
+            SessionAffinity = Config,
+            HealthCheck = new HealthCheckConfig { AvailableDestinationsPolicy = availablePolicy },
+        };
+        var model = new ClusterModel(config, new HttpMessageInvoker(new HttpClientHandler()));
         var cluster = new ClusterState("backends", model);
         for (var i = 1; i <= count; i++)
         {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using StickyLb.Tests.Infrastructure;
 using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
@@ -24,6 +25,20 @@ public sealed class GatewayFailoverPolicyTests
 
         Assert.True(keepGoing);
         Assert.Equal(StatusCodes.Status200OK, context.Response.StatusCode);
+    }
+
+    [Fact]
+    public async Task RedistributeLeavesABackendJustMarkedDownOutOfTheLoadBalancersChoice()
+    {
+        var cluster = AffinityTestCluster.Create(3);
+        cluster.Destinations["1"].Health.Passive = Yarp.ReverseProxy.Model.DestinationHealth.Unhealthy;
+        var context = Context("server=1");
+        var proxy = new ProxyFeature(cluster.DestinationsState.AvailableDestinations);
+        context.Features.Set<Yarp.ReverseProxy.Model.IReverseProxyFeature>(proxy);
+
+        await Policy().Handle(context, cluster, AffinityStatus.DestinationNotFound);
+
+        Assert.Equal(["2", "3"], proxy.AvailableDestinations.Select(d => d.DestinationId));
     }
 
     [Fact]
@@ -59,9 +74,22 @@ public sealed class GatewayFailoverPolicyTests
         Assert.Equal((true, false), (before, after));
     }
 
-    private readonly RecentTraffic _traffic = new(TimeProvider.System);
+    private readonly RecentTraffic _traffic = new(new ManualTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_000_000)));
 
     private GatewayFailoverPolicy Policy() => new(_switch, _counters, _traffic, NullLogger<GatewayFailoverPolicy>.Instance);
+
+    private sealed class ProxyFeature(IReadOnlyList<Yarp.ReverseProxy.Model.DestinationState> available) : Yarp.ReverseProxy.Model.IReverseProxyFeature
+    {
+        public Yarp.ReverseProxy.Model.RouteModel Route => throw new NotSupportedException();
+
+        public Yarp.ReverseProxy.Model.ClusterModel Cluster { get; set; } = null!;
+
+        public IReadOnlyList<Yarp.ReverseProxy.Model.DestinationState> AllDestinations { get; } = available;
+
+        public IReadOnlyList<Yarp.ReverseProxy.Model.DestinationState> AvailableDestinations { get; set; } = available;
+
+        public Yarp.ReverseProxy.Model.DestinationState? ProxiedDestination { get; set; }
+    }
 
     private static DefaultHttpContext Context(string cookie)
     {
@@ -71,6 +99,8 @@ public sealed class GatewayFailoverPolicyTests
         };
         context.Request.Headers.Cookie = cookie;
         context.Response.Body = new MemoryStream();
+        // YARP's pipeline always carries this feature.
+        context.Features.Set<Yarp.ReverseProxy.Model.IReverseProxyFeature>(new ProxyFeature([]));
         return context;
     }
 }

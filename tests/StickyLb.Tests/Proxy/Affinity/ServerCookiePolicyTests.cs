@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using StickyLb.Proxy.Affinity;
+using StickyLb.Proxy.Health;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.SessionAffinity;
 
@@ -65,6 +66,19 @@ public sealed class ServerCookiePolicyTests
     }
 
     [Fact]
+    public void ABackendJustMarkedDownIsNotFoundEvenWhileTheClustersListStillOffersIt()
+    {
+        var cluster = AffinityTestCluster.Create(3);
+        // What passive health does on a failed request; YARP rebuilds the list later, on the thread pool.
+        cluster.Destinations["2"].Health.Passive = DestinationHealth.Unhealthy;
+
+        var result = Find(cluster, "server=2");
+
+        Assert.Equal(3, cluster.DestinationsState.AvailableDestinations.Count);
+        Assert.Equal(AffinityStatus.DestinationNotFound, result.Status);
+    }
+
+    [Fact]
     public void ANewClientIsPinnedWithAPlainHttpOnlyLaxCookie()
     {
         var cluster = AffinityTestCluster.Create(3);
@@ -118,8 +132,8 @@ public sealed class ServerCookiePolicyTests
         var cluster = AffinityTestCluster.Create(200, down: "7");
 
         var found = ServerCookiePolicy.TryFindDestination(cluster, "150", out var destination);
-        var available = ServerCookiePolicy.IsAvailable(destination, cluster, cluster.DestinationsState.AvailableDestinations);
-        var sevenAvailable = ServerCookiePolicy.IsAvailable(cluster.Destinations["7"], cluster, cluster.DestinationsState.AvailableDestinations);
+        var available = DestinationAvailability.IsAvailable(destination, cluster);
+        var sevenAvailable = DestinationAvailability.IsAvailable(cluster.Destinations["7"], cluster);
 
         Assert.True(found);
         Assert.Equal("150", destination.DestinationId);

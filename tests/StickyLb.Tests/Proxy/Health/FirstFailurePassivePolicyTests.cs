@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
+using StickyLb.Tests.Infrastructure;
 using StickyLb.Proxy.Health;
 using StickyLb.Tests.Proxy.Affinity;
 using Yarp.ReverseProxy.Forwarder;
@@ -76,7 +77,7 @@ public sealed class FirstFailurePassivePolicyTests
         Assert.Equal(counts, FirstFailurePassivePolicy.IsBackendFailure(error));
     }
 
-    private readonly RecentTraffic _traffic = new(TimeProvider.System);
+    private readonly RecentTraffic _traffic = new(new ManualTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_000_000)));
 
     private FirstFailurePassivePolicy Policy() => new(_updater, _traffic, NullLogger<FirstFailurePassivePolicy>.Instance);
 
