@@ -23,8 +23,11 @@ internal static class AdminApi
 
     public static IEndpointRouteBuilder MapAdminApi(this IEndpointRouteBuilder app)
     {
-        var admin = app.MapGroup("").WithMetadata(ListenerMetadata.Admin);
+        // Errors on the admin port are problems too; they are handled here, on admin endpoints only,
+        // so that the gateway's per-request path carries no error-handling middleware.
+        var admin = app.MapGroup("").WithMetadata(ListenerMetadata.Admin).AddEndpointFilter<AdminErrorFilter>();
         admin.MapGet("/", DashboardPage.Render);
+        admin.MapFallback("{**path}", NotFound);
 
         var api = admin.MapGroup("/api");
         api.MapGet("/backends", GetBackendsAsync);
@@ -172,4 +175,8 @@ internal static class AdminApi
     };
 
     private static ProblemHttpResult BadRequest(string detail) => JsonBody.BadRequest(detail);
+
+    /// <summary>Any other path on the admin port.</summary>
+    public static ProblemHttpResult NotFound(HttpRequest request) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"The admin API has no {request.Method} {request.Path}.");
 }

@@ -12,12 +12,4 @@ internal static class AdminServiceCollectionExtensions
         services.AddSingleton<Simulation.UserSimulation>();
         return services;
     }
-
-    /// <summary>
-    /// Problem answers for the admin listener only (bad JSON, unknown paths, exceptions). The gateway
-    /// port is left alone: a backend's own answers pass through unchanged, and the proxy's
-    /// per-request path carries no extra middleware.
-    /// </summary>
-    public static IApplicationBuilder UseAdminErrors(this IApplicationBuilder app) =>
-        app.UseWhen(AdminConnection.IsAdmin, admin => admin.UseExceptionHandler().UseStatusCodePages());
 }

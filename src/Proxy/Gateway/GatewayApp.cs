@@ -40,7 +40,6 @@ public static class GatewayApp
             .AddConfigFilter<StoreOutageFilter>();
 
         app = builder.Build();
-        app.UseAdminErrors();
         app.MapAdminApi();
         app.MapReverseProxy(proxy =>
         {

@@ -97,12 +97,15 @@ public sealed class AdminApiTests
         Assert.Equal("http://127.0.0.1:5101", backends[0].Address);
     }
 
-    [Fact]
-    public async Task AnUnknownAdminPathIsA404Problem()
+    [Theory]
+    [InlineData("/api/nothing")]
+    [InlineData("/favicon.ico")]
+    [InlineData("/whoami")]
+    public async Task AnUnknownAdminPathIsA404Problem(string path)
     {
         await using var gateway = await InProcessGateway.StartAsync(NotSpawned);
 
-        using var response = await gateway.Admin.GetAsync("/api/nothing");
+        using var response = await gateway.Admin.GetAsync(path);
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
