@@ -5,7 +5,29 @@ internal static class ProcessTree
 {
     public sealed record Entry(int Pid, string CommandLine);
 
+    /// <summary>Every process of the machine with its command line.</summary>
+    public static List<Entry> All() =>
+        [.. Parents().Keys.Select(pid => new Entry(pid, CommandLine(pid)))];
+
     public static List<Entry> Descendants(int pid)
+    {
+        var parents = Parents();
+        var found = new List<Entry>();
+        var queue = new Queue<int>([pid]);
+        while (queue.TryDequeue(out var parent))
+        {
+            foreach (var child in parents.Where(p => p.Value == parent).Select(p => p.Key))
+            {
+                queue.Enqueue(child);
+                found.Add(new Entry(child, CommandLine(child)));
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>Each process id with its parent's.</summary>
+    private static Dictionary<int, int> Parents()
     {
         var parents = new Dictionary<int, int>();
         foreach (var folder in Directory.EnumerateDirectories("/proc"))
@@ -28,18 +50,7 @@ internal static class ProcessTree
             }
         }
 
-        var found = new List<Entry>();
-        var queue = new Queue<int>([pid]);
-        while (queue.TryDequeue(out var parent))
-        {
-            foreach (var child in parents.Where(p => p.Value == parent).Select(p => p.Key))
-            {
-                queue.Enqueue(child);
-                found.Add(new Entry(child, CommandLine(child)));
-            }
-        }
-
-        return found;
+        return parents;
     }
 
     private static string CommandLine(int pid)

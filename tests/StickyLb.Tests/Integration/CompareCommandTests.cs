@@ -17,7 +17,7 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         var outDirectory = Directory.CreateTempSubdirectory("stickylb-compare-").FullName;
         var stopwatch = Stopwatch.StartNew();
 
-        var (exitCode, text) = await RunCompareAsync(["--users", "300", "--out", outDirectory], TimeSpan.FromSeconds(90));
+        var (exitCode, text, comparePid) = await RunCompareAsync(["--users", "300", "--out", outDirectory], TimeSpan.FromSeconds(90));
         var elapsed = stopwatch.Elapsed;
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDirectory, "compare.json")));
         var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToList();
@@ -39,7 +39,9 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         Assert.Equal("svg", svg.Root!.Name.LocalName);
         Assert.True(File.Exists(Path.Combine(outDirectory, "compare.md")));
         Assert.Contains("kept", text);
-        Assert.DoesNotContain("BackendApp", ProcessTree.Descendants(Environment.ProcessId).Select(p => p.CommandLine));
+        // A backend compare left behind would have been reparented, so look at every process.
+        Assert.DoesNotContain(ProcessTree.All(), p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)
+            && p.CommandLine.Contains($"--Backend:ParentPid {comparePid}", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -91,7 +93,7 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         }
     }
 
-    private async Task<(int ExitCode, string Output)> RunCompareAsync(string[] args, TimeSpan timeout)
+    private async Task<(int ExitCode, string Output, int Pid)> RunCompareAsync(string[] args, TimeSpan timeout)
     {
         using var process = StartCompare(args);
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -109,7 +111,7 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
 
         var text = await stdout + await stderr;
         output.WriteLine(text);
-        return (process.ExitCode, text);
+        return (process.ExitCode, text, process.Id);
     }
 
     private static Process StartCompare(string[] args)

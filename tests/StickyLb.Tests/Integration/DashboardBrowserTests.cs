@@ -115,18 +115,13 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     private static async Task<T?> PollAsync<T>(Func<Task<T?>> read, Func<T?, bool> done)
     {
         var stopwatch = Stopwatch.StartNew();
-        T? value;
-        do
-        {
-            value = await read();
-        }
-        while (!done(value) && stopwatch.Elapsed < TimeSpan.FromSeconds(3) && await Delay());
-        return value;
-
-        static async Task<bool> Delay()
+        var value = await read();
+        while (!done(value) && stopwatch.Elapsed < TimeSpan.FromSeconds(3))
         {
             await Task.Delay(50);
-            return true;
+            value = await read();
         }
+
+        return value;
     }
 }
