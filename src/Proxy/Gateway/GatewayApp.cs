@@ -38,6 +38,7 @@ public static class GatewayApp
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<SpawnedDestinationsFilter>()
             .AddConfigFilter<StoreOutageFilter>();
+        builder.Services.WithoutAuthorizationMiddleware();
 
         app = builder.Build();
         app.MapAdminApi();

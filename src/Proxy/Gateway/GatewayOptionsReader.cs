@@ -97,6 +97,17 @@ internal static class GatewayOptionsReader
 
     private static string? CheckReverseProxy(IConfiguration configuration, GatewayOptions options)
     {
+        foreach (var route in configuration.GetSection("ReverseProxy:Routes").GetChildren())
+        {
+            foreach (var setting in GatewayPipelineExtensions.UnsupportedRouteSettings)
+            {
+                if (!string.IsNullOrEmpty(route[setting]))
+                {
+                    return $"Unsupported ReverseProxy:Routes:{route.Key}:{setting} '{route[setting]}': the gateway runs no authentication, authorization or CORS middleware; remove the setting.";
+                }
+            }
+        }
+
         var clusters = configuration.GetSection("ReverseProxy:Clusters");
         foreach (var cluster in clusters.GetChildren())
         {

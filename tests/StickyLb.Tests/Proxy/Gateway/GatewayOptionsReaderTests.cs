@@ -79,6 +79,17 @@ public sealed class GatewayOptionsReaderTests
         Assert.Contains("System.IO.Hashing", error);
     }
 
+    [Theory]
+    [InlineData("AuthorizationPolicy", "default")]
+    [InlineData("CorsPolicy", "everyone")]
+    public void ARoutePolicyNeedingMiddlewareTheGatewayDoesNotRunIsRefused(string setting, string value)
+    {
+        var ok = GatewayOptionsReader.TryRead(Config(($"ReverseProxy:Routes:gateway:{setting}", value)), out _, out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith($"Unsupported ReverseProxy:Routes:gateway:{setting} '{value}'", error);
+    }
+
     [Fact]
     public void AffinityWithoutAPolicyIsRefusedBecauseYarpWouldPickHashCookie()
     {
