@@ -291,7 +291,9 @@ def main():
             wrk(url, 3, args.connections, args.threads, cookies[name])
         results = {name: [] for name in contenders}
         for round_number in range(1, args.rounds + 1):
-            for name, url in contenders.items():
+            # Every other round runs in reverse, so neither side of a pair always goes first.
+            order = list(contenders.items())
+            for name, url in (order if round_number % 2 else reversed(order)):
                 result = wrk(url, args.duration, args.connections, args.threads, cookies[name])
                 results[name].append(result)
                 print(f"round {round_number}/{args.rounds} {name}: {result['rps']:.0f} req/s, "
@@ -318,7 +320,7 @@ def render(args, results):
         f"{' --only main' if args.only == 'main' else ''}{''.join(' --env ' + e for e in args.env)}`; each run: `wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration}s --latency -H 'Cookie: server=2' URL`.",
         "- Backends: three nginx servers answering `return 200`. Everything (wrk, proxies, backends) shares the same cores;",
-        f"  rounds alternate between contenders. Figures are medians of {args.rounds} rounds.",
+        f"  rounds alternate between contenders (every other round in reverse order). Figures are medians of {args.rounds} rounds.",
         "",
         "| contender | requests/s | p50 ms | p99 ms | rounds (requests/s) | errors |",
         "|---|---:|---:|---:|---|---:|",
@@ -333,15 +335,23 @@ def render(args, results):
     def ratio(a, b, key):
         return med[a][key] / med[b][key] if a in med and b in med and med[b][key] else float("nan")
 
+    def paired(a, b, key):
+        """The median of the per-round ratios: each round runs a and b back to back, so a slow
+        minute on this shared machine hits both sides of one ratio instead of one side of the medians."""
+        pairs = [x[key] / y[key] for x, y in zip(results.get(a, []), results.get(b, [])) if y[key]]
+        return statistics.median(pairs) if pairs else float("nan")
+
     for peer in ("HAProxy", "nginx"):
         lines.append(f"- StickyLb / {peer}: throughput **{ratio('StickyLb', peer, 'rps'):.2f}x**, "
-                     f"p99 latency **{ratio('StickyLb', peer, 'p99'):.2f}x**.")
+                     f"p99 latency **{ratio('StickyLb', peer, 'p99'):.2f}x** "
+                     f"(median of per-round ratios: {paired('StickyLb', peer, 'rps'):.2f}x and {paired('StickyLb', peer, 'p99'):.2f}x).")
     if "StickyLb, affinity off" in med:
         lines.append(f"- Cost of affinity: StickyLb with the sticky policy does {ratio('StickyLb', 'StickyLb, affinity off', 'rps'):.2f}x "
-                     "the throughput of StickyLb without it.")
+                     f"the throughput of StickyLb without it (per-round ratios: {paired('StickyLb', 'StickyLb, affinity off', 'rps'):.2f}x).")
     if "StickyLb, 200 destinations, no active health" in med:
-        cost = 1 - ratio('StickyLb, 200 destinations, no active health', 'StickyLb, 3 destinations, no active health', 'rps')
-        lines.append(f"- Cost of many backends: 200 destinations against 3 cost {cost * 100:.1f}% throughput.")
+        many, few = 'StickyLb, 200 destinations, no active health', 'StickyLb, 3 destinations, no active health'
+        lines.append(f"- Cost of many backends: 200 destinations against 3 cost {(1 - ratio(many, few, 'rps')) * 100:.1f}% throughput "
+                     f"(per-round ratios: {(1 - paired(many, few, 'rps')) * 100:.1f}%).")
     if "/whoami end to end, redis mode" in med:
         lines.append(f"- End to end `/whoami` with a session: redis mode does {ratio('/whoami end to end, redis mode', '/whoami end to end, memory mode', 'rps'):.2f}x "
                      f"the throughput of memory mode, at {ratio('/whoami end to end, redis mode', '/whoami end to end, memory mode', 'p50'):.2f}x its p50.")
