@@ -16,9 +16,9 @@ internal static class GatewayPipelineExtensions
     /// YARP registers authorization services so that a route may name a policy, and WebApplication
     /// then adds the authorization middleware in front of every request when it finds them. That
     /// middleware allocated an async state machine and the request's Items dictionary per request
-    /// and cost about 2 µs of CPU. Without the handler provider WebApplication leaves it out. Routes
-    /// that name a policy are refused at start-up (<see cref="GatewayOptionsReader"/>); were one to
-    /// get through, ASP.NET Core's endpoint middleware fails the request rather than serve it unchecked.
+    /// and cost about 2 µs of CPU. Without the handler provider WebApplication leaves it out, so routes
+    /// that name a policy are refused at start-up (<see cref="GatewayOptionsReader"/>) rather than
+    /// served unchecked.
     /// </summary>
     public static IServiceCollection WithoutAuthorizationMiddleware(this IServiceCollection services)
     {
