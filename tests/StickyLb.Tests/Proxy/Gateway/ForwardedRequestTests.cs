@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
@@ -6,7 +5,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using StickyLb.Proxy.Gateway;
 using StickyLb.Tests.Infrastructure;
 
 namespace StickyLb.Tests.Proxy.Gateway;
@@ -79,16 +77,17 @@ public sealed class ForwardedRequestTests
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.Logging.ClearProviders();
-            var port = FreePorts.Next();
-            builder.WebHost.UseUrls($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
+            // Port 0: the kernel picks a free port as it binds, so nothing can take it in between.
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
             var app = builder.Build();
-            var recorder = new HeaderRecorder(app) { Address = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}") };
+            var recorder = new HeaderRecorder(app);
             app.Run(context =>
             {
                 recorder._last = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
                 return context.Response.WriteAsync("ok");
             });
             await app.StartAsync();
+            recorder.Address = new Uri(app.Urls.Single());
             return recorder;
         }
 
