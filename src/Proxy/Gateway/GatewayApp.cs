@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using StickyLb.Proxy.Admin;
 using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Backends;
+using StickyLb.Proxy.Forwarding;
 using StickyLb.Proxy.Health;
 using StickyLb.Proxy.Store;
 
@@ -38,6 +39,7 @@ public static class GatewayApp
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<SpawnedDestinationsFilter>()
             .AddConfigFilter<StoreOutageFilter>();
+        builder.Services.AddHttp1Forwarding();
         builder.Services.WithoutAuthorizationMiddleware();
 
         app = builder.Build();

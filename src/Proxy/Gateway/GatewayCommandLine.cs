@@ -14,5 +14,6 @@ internal static class GatewayCommandLine
         ["--backend-port"] = "Gateway:BackendPort",
         ["--spawn"] = "Gateway:Spawn",
         ["--store-port"] = "Gateway:StorePort",
+        ["--forwarder"] = "Gateway:Forwarder",
     };
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using StickyLb.Proxy.Forwarding;
 
 namespace StickyLb.Proxy.Gateway;
 
@@ -41,6 +42,16 @@ internal static class GatewayOptionsReader
             }
 
             options.Failover = mode;
+        }
+
+        if (section["Forwarder"] is { } forwarder)
+        {
+            if (!Enum.TryParse<ForwarderMode>(forwarder, ignoreCase: true, out var mode) || !Enum.IsDefined(mode) || IsNumber(forwarder))
+            {
+                return Invalid("forwarder", forwarder, "Http1 or Yarp");
+            }
+
+            options.Forwarder = mode;
         }
 
         if (section["Redis"] is { Length: > 0 } redis)

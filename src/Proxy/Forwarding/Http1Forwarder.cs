@@ -1,0 +1,215 @@
+using System.Buffers;
+using System.Collections.Frozen;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Options;
+using StickyLb.Proxy.Gateway;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Model;
+using Yarp.ReverseProxy.SessionAffinity;
+
+namespace StickyLb.Proxy.Forwarding;
+
+/// <summary>
+/// YARP's forwarding step, with a short path for the requests a sticky web farm mostly carries:
+/// plain HTTP/1.x requests (no body, or a body of known length) on a route without transforms, to an
+/// http:// destination. Those go over <see cref="Http1ConnectionPool"/>'s keep-alive connections,
+/// with exactly what YARP's forwarder and its default transforms would send and return; everything
+/// else, and every request when <see cref="ForwarderMode.Yarp"/> is chosen, goes to YARP's own
+/// forwarder. Errors are reported as YARP reports them (status code and
+/// <see cref="IForwarderErrorFeature"/>), so passive health and the dashboard see no difference.
+/// </summary>
+internal sealed class Http1Forwarder(
+    IHttpForwarder yarp,
+    Http1ConnectionPools pools,
+    IEnumerable<ISessionAffinityPolicy> affinityPolicies,
+    IOptions<GatewayOptions> options,
+    ILogger<Http1Forwarder> logger) : IHttpForwarder
+{
+    private readonly FrozenDictionary<string, ISessionAffinityPolicy> _affinityPolicies =
+        affinityPolicies.GroupBy(p => p.Name, StringComparer.OrdinalIgnoreCase).ToFrozenDictionary(g => g.Key, g => g.Last(), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>YARP's activity timeout when a cluster sets none.</summary>
+    internal static readonly TimeSpan DefaultActivityTimeout = TimeSpan.FromSeconds(100);
+
+    private readonly bool _enabled = options.Value.Forwarder == ForwarderMode.Http1;
+
+    public ValueTask<ForwarderError> SendAsync(
+        HttpContext context, string destinationPrefix, HttpMessageInvoker httpClient, ForwarderRequestConfig requestConfig, HttpTransformer transformer) =>
+        SendAsync(context, destinationPrefix, httpClient, requestConfig, transformer, CancellationToken.None);
+
+    public ValueTask<ForwarderError> SendAsync(
+        HttpContext context,
+        string destinationPrefix,
+        HttpMessageInvoker httpClient,
+        ForwarderRequestConfig requestConfig,
+        HttpTransformer transformer,
+        CancellationToken cancellationToken)
+    {
+        if (!_enabled
+            || !IsPlain(context, requestConfig, transformer, out var bodyLength)
+            || !HasAffinityPolicy(context)
+            || pools.Get(destinationPrefix) is not { } pool)
+        {
+            return yarp.SendAsync(context, destinationPrefix, httpClient, requestConfig, transformer, cancellationToken);
+        }
+
+        return ForwardAsync(context, pool, requestConfig.ActivityTimeout ?? DefaultActivityTimeout, bodyLength, cancellationToken);
+    }
+
+    /// <summary>Whether this request is one the HTTP/1.1 path forwards exactly as YARP would.</summary>
+    internal static bool IsPlain(HttpContext context, ForwarderRequestConfig requestConfig, HttpTransformer transformer, out long bodyLength)
+    {
+        var request = context.Request;
+        var headers = request.Headers;
+        bodyLength = request.ContentLength ?? 0;
+        if (!(HttpProtocol.IsHttp11(request.Protocol) || HttpProtocol.IsHttp10(request.Protocol))
+            || headers.TransferEncoding.Count != 0
+            || headers.Expect.Count != 0
+            || headers.Upgrade.Count != 0
+            || bodyLength < 0)
+        {
+            return false;
+        }
+
+        // HTTP/2 to the backend only when a cluster asks for it in a way HttpClient would honour on http://.
+        if (requestConfig.Version is { Major: >= 2 } && requestConfig.VersionPolicy is not (null or HttpVersionPolicy.RequestVersionOrLower))
+        {
+            return false;
+        }
+
+        // Only from YARP's pipeline, for a route that has YARP's default transforms and a cluster with
+        // HttpClient's default settings: then what YARP would send is known.
+        if (context.Features.Get<IReverseProxyFeature>() is not { } proxy
+            || !ReferenceEquals(proxy.Route.Transformer, transformer)
+            || proxy.Route.Config.Transforms is { Count: > 0 })
+        {
+            return false;
+        }
+
+        var httpClient = proxy.Cluster?.Config.HttpClient;
+        return httpClient is null || HttpClientConfig.Empty.Equals(httpClient);
+    }
+
+    /// <summary>Whether the cluster's session affinity, if any, uses a policy this gateway has.</summary>
+    private bool HasAffinityPolicy(HttpContext context) =>
+        context.GetReverseProxyFeature().Cluster.Config.SessionAffinity is not { Enabled: true } affinity
+        || (affinity.Policy is { } name && _affinityPolicies.ContainsKey(name));
+
+    /// <summary>
+    /// What YARP's affinity response transform does once the backend's headers are copied: let the
+    /// cluster's policy pin the client to the destination that answered (our <c>server=N</c> cookie).
+    /// </summary>
+    private void Affinitize(HttpContext context)
+    {
+        var proxy = context.GetReverseProxyFeature();
+        if (proxy.Cluster.Config.SessionAffinity is { Enabled: true, Policy: { } name } affinity
+            && proxy.ProxiedDestination is { } destination
+            && proxy.Route.Cluster is { } cluster)
+        {
+            _affinityPolicies[name].AffinitizeResponse(context, cluster, affinity, destination);
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ForwarderError> ForwardAsync(
+        HttpContext context, Http1ConnectionPool pool, TimeSpan activityTimeout, long bodyLength, CancellationToken cancellationToken)
+    {
+        var head = Http1RequestHead.Write(context, pool, out var headLength);
+        Http1Connection? connection = null;
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                connection = (attempt == 0 ? pool.RentIdle() : null) ?? pool.Create();
+                connection.Start(activityTimeout);
+                using var aborted = context.RequestAborted.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
+                using var canceled = cancellationToken.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
+                try
+                {
+                    if (!connection.Used)
+                    {
+                        await ConnectAsync(connection, pool);
+                    }
+
+                    var framing = await connection.SendAsync(context, head.AsMemory(0, headLength), bodyLength);
+                    Affinitize(context);
+                    var keepAlive = await connection.CopyBodyAsync(context, framing);
+                    if (keepAlive && !connection.TimedOut)
+                    {
+                        pool.Return(connection);
+                    }
+                    else
+                    {
+                        pool.Discard(connection);
+                    }
+
+                    return ForwarderError.None;
+                }
+                catch (ForwardingFailure failure) when (failure.CanRetry && attempt == 0 && !connection.TimedOut
+                    && !context.RequestAborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                {
+                    // The backend closed a keep-alive connection as the request went out: it never saw it.
+                    pool.Discard(connection);
+                    logger.RetryingOnNewConnection(pool.Destination);
+                }
+            }
+        }
+        catch (ForwardingFailure failure)
+        {
+            return Fail(context, pool, connection!, failure, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(head);
+        }
+    }
+
+    private static async ValueTask ConnectAsync(Http1Connection connection, Http1ConnectionPool pool)
+    {
+        try
+        {
+            await connection.ConnectAsync(pool.EndPoint);
+        }
+        catch (Exception ex)
+        {
+            throw new ForwardingFailure(ForwarderError.Request, $"Connecting to {pool.Destination} failed.", ex);
+        }
+    }
+
+    private ForwarderError Fail(HttpContext context, Http1ConnectionPool pool, Http1Connection connection, ForwardingFailure failure, CancellationToken cancellationToken)
+    {
+        pool.Discard(connection);
+        var response = context.Response;
+        var clientGone = context.RequestAborted.IsCancellationRequested || cancellationToken.IsCancellationRequested;
+        var error = (connection.TimedOut, clientGone, response.HasStarted) switch
+        {
+            (true, _, false) => ForwarderError.RequestTimedOut,
+            (true, _, true) => ForwarderError.ResponseBodyDestination,
+            (false, true, false) => ForwarderError.RequestCanceled,
+            (false, true, true) => ForwarderError.ResponseBodyClient,
+            _ => failure.Error,
+        };
+
+        logger.ForwardingFailed(pool.Destination, error, failure);
+        context.Features.Set<IForwarderErrorFeature>(new ForwarderErrorFeature(error, failure.InnerException ?? failure));
+        if (response.HasStarted)
+        {
+            // Part of the response is on its way: the client must see it cut short, not complete.
+            context.Abort();
+        }
+        else
+        {
+            // YARP runs its response transforms on a failed request too: the affinity cookie is set as it would be.
+            Affinitize(context);
+            response.StatusCode = error switch
+            {
+                ForwarderError.RequestTimedOut => StatusCodes.Status504GatewayTimeout,
+                ForwarderError.RequestBodyClient => StatusCodes.Status400BadRequest,
+                _ => StatusCodes.Status502BadGateway,
+            };
+        }
+
+        return error;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text;
+using Microsoft.Net.Http.Headers;
+
+namespace StickyLb.Proxy.Forwarding;
+
+/// <summary>
+/// The response header names the gateway recognises without allocating, and what it does with each.
+/// Names are matched case-insensitively on the backend's bytes; values are remembered per connection,
+/// so a backend that sends the same <c>Content-Type</c> or <c>Server</c> every time costs no new string.
+/// </summary>
+internal static class Http1ResponseHeaders
+{
+    public const int ContentLength = 0;
+    public const int TransferEncoding = 1;
+    public const int Connection = 2;
+
+    /// <summary>Known names; the first three frame the response, the next ones are hop-by-hop and dropped.</summary>
+    public static readonly string[] Names =
+    [
+        HeaderNames.ContentLength,
+        HeaderNames.TransferEncoding,
+        HeaderNames.Connection,
+        HeaderNames.KeepAlive,
+        "Proxy-Connection",
+        HeaderNames.ProxyAuthenticate,
+        "Proxy-Authentication-Info",
+        HeaderNames.Trailer,
+        HeaderNames.Upgrade,
+        HeaderNames.TE,
+        "Close",
+        "HTTP2-Settings",
+        HeaderNames.AltSvc,
+        // Forwarded to the client as they are.
+        HeaderNames.ContentType,
+        HeaderNames.Date,
+        HeaderNames.Server,
+        HeaderNames.SetCookie,
+        HeaderNames.CacheControl,
+        HeaderNames.Pragma,
+        HeaderNames.Expires,
+        HeaderNames.ETag,
+        HeaderNames.LastModified,
+        HeaderNames.Location,
+        HeaderNames.Vary,
+        HeaderNames.AcceptRanges,
+        HeaderNames.ContentEncoding,
+        HeaderNames.ContentLanguage,
+        HeaderNames.ContentDisposition,
+        HeaderNames.RetryAfter,
+        HeaderNames.XContentTypeOptions,
+        HeaderNames.XFrameOptions,
+        HeaderNames.StrictTransportSecurity,
+        HeaderNames.AccessControlAllowOrigin,
+        "X-Backend",
+    ];
+
+    /// <summary>Known names from this index on are copied to the client; those before it are not.</summary>
+    public const int FirstForwarded = 13;
+
+    /// <summary>The index of a known name, or -1.</summary>
+    public static int Find(ReadOnlySpan<byte> name)
+    {
+        var names = Names;
+        for (var i = 0; i < names.Length; i++)
+        {
+            if (names[i].Length == name.Length && Ascii.EqualsIgnoreCase(name, names[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}
