@@ -272,6 +272,7 @@ def main():
         }
         cookies = {name: COOKIE for name in contenders}
         if args.only == "all":
+            contenders["StickyLb, YARP's forwarder"] = start_stickylb(processes, "stickylb-yarp-forwarder", quiet + ["--forwarder", "Yarp"])[0]
             contenders["StickyLb, affinity off"] = start_stickylb(processes, "stickylb-no-affinity", quiet + [
                 "--ReverseProxy:Clusters:backends:SessionAffinity:Enabled", "false"])[0]
             contenders["StickyLb, 3 destinations, no active health"] = start_stickylb(processes, "stickylb-3", quiet + no_health)[0]
@@ -345,6 +346,11 @@ def render(args, results):
         lines.append(f"- StickyLb / {peer}: throughput **{ratio('StickyLb', peer, 'rps'):.2f}x**, "
                      f"p99 latency **{ratio('StickyLb', peer, 'p99'):.2f}x** "
                      f"(median of per-round ratios: {paired('StickyLb', peer, 'rps'):.2f}x and {paired('StickyLb', peer, 'p99'):.2f}x).")
+    yarp = "StickyLb, YARP's forwarder"
+    if yarp in med:
+        lines.append(f"- StickyLb's HTTP/1.1 forwarder does {ratio('StickyLb', yarp, 'rps'):.2f}x the throughput of YARP's forwarder "
+                     f"and HttpClient, at {ratio('StickyLb', yarp, 'p99'):.2f}x its p99 "
+                     f"(per-round ratios: {paired('StickyLb', yarp, 'rps'):.2f}x and {paired('StickyLb', yarp, 'p99'):.2f}x).")
     if "StickyLb, affinity off" in med:
         lines.append(f"- Cost of affinity: StickyLb with the sticky policy does {ratio('StickyLb', 'StickyLb, affinity off', 'rps'):.2f}x "
                      f"the throughput of StickyLb without it (per-round ratios: {paired('StickyLb', 'StickyLb, affinity off', 'rps'):.2f}x).")

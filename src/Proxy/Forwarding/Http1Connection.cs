@@ -44,6 +44,25 @@ internal sealed class Http1Connection : IDisposable
 
     public bool TimedOut => _timedOut;
 
+    /// <summary>True once the socket is closed: by the sweep, a client abort or a failure.</summary>
+    public bool Closed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>
+    /// Whether an idle connection still looks usable: the backend has neither closed it nor sent
+    /// anything unasked. One poll, paid only before a request whose body could not be sent again.
+    /// </summary>
+    public bool LooksAlive()
+    {
+        try
+        {
+            return !_socket.Poll(0, SelectMode.SelectRead);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
+
     public async ValueTask ConnectAsync(EndPoint endPoint) => await _socket.ConnectAsync(endPoint);
 
     /// <summary>Starts the activity timer of an exchange: no byte from the backend for this long ends it.</summary>
@@ -245,6 +264,7 @@ internal sealed class Http1Connection : IDisposable
     private async ValueTask CopyFixedAsync(PipeWriter client, long length)
     {
         var remaining = length - WriteBuffered(client, length);
+        var flushed = false;
         while (remaining > 0)
         {
             await FlushAsync(client);
@@ -262,6 +282,13 @@ internal sealed class Http1Connection : IDisposable
 
             client.Advance(received);
             remaining -= received;
+            flushed = true;
+        }
+
+        if (flushed)
+        {
+            // Once a response has started, Kestrel does not flush the rest of it when the request ends.
+            await FlushAsync(client);
         }
     }
 
@@ -269,6 +296,7 @@ internal sealed class Http1Connection : IDisposable
     private async ValueTask CopyChunkedAsync(PipeWriter client)
     {
         var unflushed = false;
+        var flushed = false;
         while (true)
         {
             int lineLength;
@@ -279,6 +307,7 @@ internal sealed class Http1Connection : IDisposable
                     throw new ForwardingFailure(ForwarderError.ResponseBodyDestination, "A chunk-size line of the response is too long.");
                 }
 
+                flushed |= unflushed;
                 unflushed = await FlushIfNeededAsync(client, unflushed);
                 await FillAsync();
             }
@@ -288,6 +317,11 @@ internal sealed class Http1Connection : IDisposable
             if (size == 0)
             {
                 await SkipTrailersAsync();
+                if (flushed && unflushed)
+                {
+                    await FlushAsync(client);
+                }
+
                 return;
             }
 
@@ -302,6 +336,7 @@ internal sealed class Http1Connection : IDisposable
                     continue;
                 }
 
+                flushed |= unflushed;
                 unflushed = await FlushIfNeededAsync(client, unflushed);
                 var memory = client.GetMemory();
                 if (memory.Length > remaining)
@@ -322,6 +357,7 @@ internal sealed class Http1Connection : IDisposable
 
             while (_end - _start < 2)
             {
+                flushed |= unflushed;
                 unflushed = await FlushIfNeededAsync(client, unflushed);
                 await FillAsync();
             }

@@ -9,11 +9,26 @@ namespace StickyLb.Proxy.Forwarding;
 /// taken and returned with interlocked operations, so renting one takes no lock and allocates
 /// nothing; the set of open connections (for the activity-timeout sweep) is locked only when a
 /// connection is opened or closed.
+/// <para>
+/// The slots are split into one lane per I/O thread. With inline socket completions a request runs on
+/// the thread that read it, and a connection comes back on the thread that read its response (the
+/// thread its socket is registered with). Renting from the current thread's lane first keeps both
+/// sockets of a request on one thread, as an event-loop proxy does: no hand-off to another thread
+/// between the request and its response.
+/// </para>
 /// </summary>
 internal sealed class Http1ConnectionPool
 {
     /// <summary>How many idle connections one destination keeps; more are closed when they come back.</summary>
     internal const int IdleSlots = 256;
+
+    /// <summary>How many lanes the idle slots are split into, one per I/O thread.</summary>
+    internal static readonly int Lanes = Math.Clamp(Environment.ProcessorCount, 1, 16);
+
+    private static int s_nextLane;
+
+    [ThreadStatic]
+    private static int t_lane;
 
     private readonly Http1Connection?[] _idle = new Http1Connection?[IdleSlots];
     private readonly HashSet<Http1Connection> _open = [];
@@ -72,18 +87,28 @@ internal sealed class Http1ConnectionPool
         return new Http1ConnectionPool(destination, endPoint, uri.Authority, uri.AbsolutePath.TrimEnd('/'), idleTimeout);
     }
 
-    /// <summary>An idle connection, or null when there is none.</summary>
-    public Http1Connection? RentIdle()
+    /// <summary>
+    /// An idle connection, from this thread's lane when it has one, or null when there is none. With
+    /// <paramref name="checkAlive"/>, connections the backend has closed are passed over.
+    /// </summary>
+    public Http1Connection? RentIdle(bool checkAlive = false)
     {
         var slots = _idle;
-        for (var i = 0; i < slots.Length; i++)
+        var start = LaneStart();
+        for (var n = 0; n < slots.Length; n++)
         {
+            var i = start + n;
+            if (i >= slots.Length)
+            {
+                i -= slots.Length;
+            }
+
             if (Volatile.Read(ref slots[i]) is null || Interlocked.Exchange(ref slots[i], null) is not { } connection)
             {
                 continue;
             }
 
-            if (Environment.TickCount64 - connection.IdleSince < _idleTimeoutMs)
+            if (Environment.TickCount64 - connection.IdleSince < _idleTimeoutMs && (!checkAlive || connection.LooksAlive()))
             {
                 return connection;
             }
@@ -92,6 +117,18 @@ internal sealed class Http1ConnectionPool
         }
 
         return null;
+    }
+
+    /// <summary>The first slot of the current thread's lane.</summary>
+    private static int LaneStart()
+    {
+        var lane = t_lane;
+        if (lane == 0)
+        {
+            lane = t_lane = (Interlocked.Increment(ref s_nextLane) - 1) % Lanes + 1;
+        }
+
+        return (lane - 1) * (IdleSlots / Lanes);
     }
 
     /// <summary>A new, not yet connected connection, tracked for the activity-timeout sweep.</summary>
@@ -115,8 +152,15 @@ internal sealed class Http1ConnectionPool
         connection.Stop();
         connection.IdleSince = Environment.TickCount64;
         var slots = _idle;
-        for (var i = 0; i < slots.Length; i++)
+        var start = LaneStart();
+        for (var n = 0; n < slots.Length; n++)
         {
+            var i = start + n;
+            if (i >= slots.Length)
+            {
+                i -= slots.Length;
+            }
+
             if (Volatile.Read(ref slots[i]) is null && Interlocked.CompareExchange(ref slots[i], connection, null) is null)
             {
                 return;

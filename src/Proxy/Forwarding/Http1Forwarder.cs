@@ -121,10 +121,12 @@ internal sealed class Http1Forwarder(
         {
             for (var attempt = 0; ; attempt++)
             {
-                connection = (attempt == 0 ? pool.RentIdle() : null) ?? pool.Create();
+                // A request without a body is sent again if a reused connection turns out closed; one with
+                // a body cannot be, so its connection is checked first.
+                connection = (attempt == 0 ? pool.RentIdle(checkAlive: bodyLength > 0) : null) ?? pool.Create();
                 connection.Start(activityTimeout);
-                using var aborted = context.RequestAborted.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
-                using var canceled = cancellationToken.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
+                var aborted = context.RequestAborted.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
+                var canceled = cancellationToken.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
                 try
                 {
                     if (!connection.Used)
@@ -135,7 +137,11 @@ internal sealed class Http1Forwarder(
                     var framing = await connection.SendAsync(context, head.AsMemory(0, headLength), bodyLength);
                     Affinitize(context);
                     var keepAlive = await connection.CopyBodyAsync(context, framing);
-                    if (keepAlive && !connection.TimedOut)
+
+                    // Unhooked from the client before the connection can serve anyone else.
+                    aborted.Dispose();
+                    canceled.Dispose();
+                    if (keepAlive && !connection.Closed)
                     {
                         pool.Return(connection);
                     }
@@ -149,9 +155,17 @@ internal sealed class Http1Forwarder(
                 catch (ForwardingFailure failure) when (failure.CanRetry && attempt == 0 && !connection.TimedOut
                     && !context.RequestAborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
                 {
+                    aborted.Dispose();
+                    canceled.Dispose();
                     // The backend closed a keep-alive connection as the request went out: it never saw it.
                     pool.Discard(connection);
                     logger.RetryingOnNewConnection(pool.Destination);
+                }
+                catch (ForwardingFailure)
+                {
+                    aborted.Dispose();
+                    canceled.Dispose();
+                    throw;
                 }
             }
         }

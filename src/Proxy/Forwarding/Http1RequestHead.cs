@@ -12,7 +12,7 @@ namespace StickyLb.Proxy.Forwarding;
 /// </summary>
 internal static class Http1RequestHead
 {
-    /// <summary>Headers that belong to one connection, or that the gateway sets itself.</summary>
+    /// <summary>Headers that belong to one connection (YARP's list), or that the gateway sets itself.</summary>
     internal static readonly FrozenSet<string> SkippedHeaders = new[]
     {
         HeaderNames.Host,
@@ -29,9 +29,10 @@ internal static class Http1RequestHead
         "ALPN",
         HeaderNames.TransferEncoding,
         HeaderNames.TE,
-        HeaderNames.Trailer,
         HeaderNames.Upgrade,
         "HTTP2-Settings",
+        HeaderNames.UpgradeInsecureRequests,
+        HeaderNames.AltSvc,
         ForwardedHeaders.For,
         ForwardedHeaders.Proto,
         ForwardedHeaders.Host,
@@ -50,7 +51,15 @@ internal static class Http1RequestHead
         writer.Append(" "u8);
         writer.Append(pool.PathPrefix);
         var path = request.Path;
-        writer.Append(path.HasValue ? path.ToUriComponent() : pool.PathPrefix.Length == 0 ? "/" : "");
+        if (path.HasValue)
+        {
+            writer.AppendEncodedPath(path.Value);
+        }
+        else if (pool.PathPrefix.Length == 0)
+        {
+            writer.Append("/"u8);
+        }
+
         writer.Append(request.QueryString.Value);
         writer.Append(" HTTP/1.1\r\n"u8);
         writer.Append(pool.HostHeader);
@@ -142,6 +151,45 @@ internal static class Http1RequestHead
             Ensure(text.Length);
             Length += Encoding.Latin1.GetBytes(text, Array.AsSpan(Length));
         }
+
+        /// <summary>
+        /// A path as Kestrel decoded it, escaped again as YARP escapes it: every character outside
+        /// RFC 3986's path characters, '%' included, becomes %XX of its UTF-8 bytes. So "%2541" stays
+        /// "%2541" and never turns into "%41" (or "%2e%2e" into "..") on the way to the backend.
+        /// </summary>
+        public void AppendEncodedPath(string path)
+        {
+            Ensure(path.Length);
+            Span<byte> utf8 = stackalloc byte[4];
+            for (var i = 0; i < path.Length; i++)
+            {
+                var c = path[i];
+                if (IsPathChar(c))
+                {
+                    Array[Length++] = (byte)c;
+                    continue;
+                }
+
+                var pair = char.IsHighSurrogate(c) && i + 1 < path.Length && char.IsLowSurrogate(path[i + 1]);
+                var rune = pair ? new Rune(c, path[++i]) : Rune.IsValid(c) ? new Rune(c) : Rune.ReplacementChar;
+                var count = rune.EncodeToUtf8(utf8);
+                Ensure(count * 3 + (path.Length - i));
+                for (var b = 0; b < count; b++)
+                {
+                    Array[Length++] = (byte)'%';
+                    Array[Length++] = (byte)HexConverter(utf8[b] >> 4);
+                    Array[Length++] = (byte)HexConverter(utf8[b] & 0xF);
+                }
+            }
+        }
+
+        private static char HexConverter(int value) => (char)(value < 10 ? '0' + value : 'A' + value - 10);
+
+        private static bool IsPathChar(char c) =>
+            char.IsAsciiLetterOrDigit(c)
+            || c is '-' or '.' or '_' or '~'
+            || c is '!' or '$' or '&' or '\'' or '(' or ')' or '*' or '+' or ',' or ';' or '='
+            || c is ':' or '@' or '/';
 
         public void Append(System.Net.IPAddress address)
         {

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace StickyLb.Proxy.Forwarding;
@@ -100,15 +101,22 @@ internal static class Http1ResponseHead
             }
             else if (known < 0)
             {
-                headers.Append(Encoding.Latin1.GetString(name), Encoding.Latin1.GetString(value));
+                Add(headers, Encoding.Latin1.GetString(name), Encoding.Latin1.GetString(value));
             }
             else if (known >= Http1ResponseHeaders.FirstForwarded)
             {
-                headers.Append(Http1ResponseHeaders.Names[known], Remembered(values, known, value));
+                Add(headers, Http1ResponseHeaders.Names[known], Remembered(values, known, value));
             }
         }
 
         return new Http1ResponseFraming(body, contentLength, !close);
+    }
+
+    /// <summary>Adds a value after any the gateway set (its affinity cookie); unlike Append, keeps an empty value.</summary>
+    private static void Add(IHeaderDictionary headers, string name, string value)
+    {
+        var existing = headers[name];
+        headers[name] = existing.Count == 0 ? new StringValues(value) : StringValues.Concat(existing, value);
     }
 
     private static ReadOnlySpan<byte> NextField(ref ReadOnlySpan<byte> fields, out ReadOnlySpan<byte> value)

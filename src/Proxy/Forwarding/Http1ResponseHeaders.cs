@@ -14,7 +14,7 @@ internal static class Http1ResponseHeaders
     public const int TransferEncoding = 1;
     public const int Connection = 2;
 
-    /// <summary>Known names; the first three frame the response, the next ones are hop-by-hop and dropped.</summary>
+    /// <summary>Known names; the first three frame the response, the next ones are hop-by-hop (YARP's list) and dropped.</summary>
     public static readonly string[] Names =
     [
         HeaderNames.ContentLength,
@@ -24,11 +24,16 @@ internal static class Http1ResponseHeaders
         "Proxy-Connection",
         HeaderNames.ProxyAuthenticate,
         "Proxy-Authentication-Info",
-        HeaderNames.Trailer,
+        HeaderNames.ProxyAuthorization,
+        "Proxy-Features",
+        "Proxy-Instruction",
+        "Security-Scheme",
+        "ALPN",
         HeaderNames.Upgrade,
         HeaderNames.TE,
         "Close",
         "HTTP2-Settings",
+        HeaderNames.UpgradeInsecureRequests,
         HeaderNames.AltSvc,
         // Forwarded to the client as they are.
         HeaderNames.ContentType,
@@ -51,11 +56,12 @@ internal static class Http1ResponseHeaders
         HeaderNames.XFrameOptions,
         HeaderNames.StrictTransportSecurity,
         HeaderNames.AccessControlAllowOrigin,
+        HeaderNames.Trailer,
         "X-Backend",
     ];
 
     /// <summary>Known names from this index on are copied to the client; those before it are not.</summary>
-    public const int FirstForwarded = 13;
+    public const int FirstForwarded = 18;
 
     /// <summary>The index of a known name, or -1.</summary>
     public static int Find(ReadOnlySpan<byte> name)

@@ -26,7 +26,7 @@ internal static class GatewayOptionsReader
 
         if (section["Store"] is { } store)
         {
-            if (!Enum.TryParse<StoreMode>(store, ignoreCase: true, out var mode) || !Enum.IsDefined(mode) || IsNumber(store))
+            if (!TryParseName<StoreMode>(store, out var mode))
             {
                 return Invalid("store", store, "memory or redis");
             }
@@ -46,7 +46,7 @@ internal static class GatewayOptionsReader
 
         if (section["Forwarder"] is { } forwarder)
         {
-            if (!Enum.TryParse<ForwarderMode>(forwarder, ignoreCase: true, out var mode) || !Enum.IsDefined(mode) || IsNumber(forwarder))
+            if (!TryParseName<ForwarderMode>(forwarder, out var mode))
             {
                 return Invalid("forwarder", forwarder, "Http1 or Yarp");
             }
@@ -152,8 +152,13 @@ internal static class GatewayOptionsReader
             return true;
         }
 
-        return Enum.TryParse(value, ignoreCase: true, out mode) && Enum.IsDefined(mode) && !IsNumber(value);
+        return TryParseName(value, out mode);
     }
+
+    /// <summary>One of the enum's names in any case: not a number, and not a comma-separated list of names.</summary>
+    private static bool TryParseName<T>(string value, out T result)
+        where T : struct, Enum =>
+        Enum.TryParse(value, ignoreCase: true, out result) && Enum.IsDefined(result) && !IsNumber(value) && !value.Contains(',');
 
     private static string? ReadInt(IConfigurationSection section, string key, string option, int min, int max, Action<int> set)
     {

@@ -113,7 +113,8 @@ public sealed class GatewayOptionsReaderTests
         Assert.StartsWith("Missing ReverseProxy:Clusters:backends", error);
     }
 
-    private static IConfiguration Config(params (string Key, string Value)[] values) =>
+    /// <summary>The least configuration that passes, plus <paramref name="values"/>.</summary>
+    internal static IConfiguration Config(params (string Key, string Value)[] values) =>
         new ConfigurationBuilder()
             .AddInMemoryCollection(new Dictionary<string, string?>
             {

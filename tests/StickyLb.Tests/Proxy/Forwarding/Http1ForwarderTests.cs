@@ -1,0 +1,289 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using StickyLb.Proxy.Forwarding;
+
+namespace StickyLb.Tests.Proxy.Forwarding;
+
+/// <summary>
+/// <see cref="Http1Forwarder"/> in a running gateway (<c>--forwarder Http1</c>, the default), against
+/// backends that misbehave on purpose: affinity cookies, connection reuse, stale and refused
+/// connections, timeouts, broken responses, clients that go away, and what it leaves to YARP.
+/// </summary>
+public sealed class Http1ForwarderTests
+{
+    private const string Ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    private const string ServerCookie = "server=1; path=/; samesite=lax; httponly";
+
+    [Fact]
+    public async Task TheFirstResponseCarriesTheBackendsCookieAndTheServerCookie()
+    {
+        await using var backend = RawBackend.Answering("HTTP/1.1 200 OK\r\nSet-Cookie: cart=3; Path=/\r\nContent-Length: 2\r\n\r\nok");
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        using var client = gateway.CreateClient();
+
+        using var response = await client.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["cart=3; Path=/", ServerCookie], response.Headers.GetValues("Set-Cookie").Order(StringComparer.Ordinal));
+        Assert.Equal(1, gateway.Http1Connections(backend.Address));
+    }
+
+    [Fact]
+    public async Task ARequestAlreadyPinnedGetsNoNewServerCookie()
+    {
+        await using var backend = RawBackend.Answering("HTTP/1.1 200 OK\r\nSet-Cookie: cart=3; Path=/\r\nContent-Length: 2\r\n\r\nok");
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        using var client = gateway.CreateClient();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/") { Headers = { { "Cookie", "server=1" } } };
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["cart=3; Path=/"], response.Headers.GetValues("Set-Cookie"));
+        Assert.Equal(1, gateway.Http1Connections(backend.Address));
+    }
+
+    [Fact]
+    public async Task SequentialRequestsShareOneBackendConnection()
+    {
+        await using var backend = RawBackend.Answering(Ok);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        using var client = gateway.CreateClient();
+
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await client.GetAsync($"/page/{i}");
+            Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(1, backend.AcceptedConnections);
+        Assert.Equal(1, gateway.Http1Connections(backend.Address));
+    }
+
+    [Fact]
+    public async Task ALargeContentLengthBodyArrivesWholeWithoutWaitingForTheConnectionToEnd()
+    {
+        // Bigger than what one read of the response head brings along, so most of it is copied by the body loop.
+        var body = Enumerable.Range(0, 300_000).Select(i => (byte)(i % 251)).ToArray();
+        await using var backend = RawBackend.Answering([.. Encoding.Latin1.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"), .. body]);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        using var client = gateway.CreateClient();
+
+        using var response = await client.GetAsync("/download", HttpCompletionOption.ResponseHeadersRead);
+        var received = await ReadForAsync(response, TimeSpan.FromSeconds(10));
+
+        Assert.True(received.Length == body.Length, $"{received.Length} of {body.Length} bytes arrived within 10 s.");
+        Assert.Equal(body, received);
+        Assert.Equal(1, gateway.Http1Connections(backend.Address));
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("POST")]
+    public async Task ARequestAfterTheBackendClosedTheIdleConnectionGoesOutOnANewOne(string method)
+    {
+        // A GET that meets the closed connection is sent again on a new one. A POST cannot be sent
+        // twice (the backend may have seen it), so its connection is checked before reuse, as
+        // HttpClient does.
+        using var closed = new SemaphoreSlim(0);
+        await using var backend = AnsweringOnceThenClosing(closed);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        using var client = gateway.CreateClient();
+        using var first = await client.GetAsync("/first");
+        Assert.True(await closed.WaitAsync(TimeSpan.FromSeconds(10)), "The backend did not close its first connection.");
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), "/second");
+        if (method == "POST")
+        {
+            request.Content = new StringContent("{\"id\":1}", Encoding.UTF8, "application/json");
+        }
+
+        using var second = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.Equal(2, backend.AcceptedConnections);
+    }
+
+    [Fact]
+    public async Task ABackendRefusingConnectionsGives502Quickly()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var nobody = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
+        listener.Stop();
+        await using var gateway = await ForwardingGateway.StartAsync(nobody, ForwarderMode.Http1);
+        using var client = gateway.CreateClient();
+        var clock = Stopwatch.StartNew();
+
+        using var response = await client.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"The 502 took {clock.Elapsed}.");
+    }
+
+    [Fact]
+    public async Task ABackendThatNeverAnswersGives504AfterTheActivityTimeout()
+    {
+        await using var backend = RawBackend.Start(async connection =>
+        {
+            await connection.ReadRequestAsync();
+            await Task.Delay(Timeout.Infinite, connection.Stopping);
+        });
+        await using var gateway = await ForwardingGateway.StartAsync(
+            backend.Address, ForwarderMode.Http1, "--ReverseProxy:Clusters:backends:HttpRequest:ActivityTimeout", "00:00:01");
+        using var client = gateway.CreateClient(timeout: TimeSpan.FromSeconds(30));
+        var clock = Stopwatch.StartNew();
+
+        using var response = await client.GetAsync("/slow");
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"The 504 took {clock.Elapsed}.");
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.1 abc\r\n\r\n")]
+    [InlineData("HTTP/1.1 200 OK\r\nX-Leak: yes\r\nthis line has no colon\r\nContent-Length: 2\r\n\r\nok")]
+    [InlineData("HTTP/1.1 200 OK\r\nX-Leak: yes\r\nX-Space : before the colon\r\nContent-Length: 2\r\n\r\nok")]
+    [InlineData("HTTP/1.1 200 OK\r\nX-Leak: yes\r\nContent-Length: two\r\n\r\nok")]
+    [InlineData("HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok")]
+    [InlineData("SSH-2.0-OpenSSH_9.6\r\n\r\n")]
+    public async Task AMalformedResponseHeadGives502AndNoneOfItsHeaders(string head)
+    {
+        await using var backend = RawBackend.Answering(head);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        using var client = gateway.CreateClient();
+
+        using var response = await client.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.False(response.Headers.Contains("X-Leak"));
+    }
+
+    [Fact]
+    public async Task ABackendClosingInsideAContentLengthBodyCutsTheClientsResponseShort()
+    {
+        await using var backend = RawBackend.Start(async connection =>
+        {
+            await connection.ReadRequestAsync();
+            await connection.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
+            connection.Close();
+        });
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        using var client = gateway.CreateClient();
+
+        using var response = await client.GetAsync("/", HttpCompletionOption.ResponseHeadersRead);
+        var error = await Record.ExceptionAsync(() => response.Content.ReadAsByteArrayAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(error is HttpRequestException or IOException, $"Expected the body to fail, got {error?.GetType().Name ?? "a complete body"}.");
+    }
+
+    [Fact]
+    public async Task AClientLeavingMidBodyClosesTheBackendConnection()
+    {
+        var backendSawClose = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var backend = RawBackend.Start(async connection =>
+        {
+            await connection.ReadRequestAsync();
+            await connection.SendAsync("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+            backendSawClose.SetResult(await connection.WaitForCloseAsync(TimeSpan.FromSeconds(10)));
+        });
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+
+        using (var client = new Socket(SocketType.Stream, ProtocolType.Tcp))
+        {
+            await client.ConnectAsync(gateway.Url().Host, gateway.Url().Port);
+            await client.SendAsync(RawConnection.Bytes("GET /stream HTTP/1.1\r\nHost: shop.example\r\n\r\n"), SocketFlags.None);
+            await ReadUntilAsync(client, "hello");
+        }
+
+        Assert.True(await backendSawClose.Task.WaitAsync(TimeSpan.FromSeconds(15)), "The backend connection stayed open after the client left.");
+    }
+
+    [Fact]
+    public async Task AChunkedRequestBodyGoesThroughYarpsForwarderWhole()
+    {
+        var body = Enumerable.Range(0, 50_000).Select(i => (byte)(i % 253)).ToArray();
+        await using var backend = await RequestRecorder.StartAsync();
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        using var client = gateway.CreateClient();
+
+        using var content = new StreamContent(new UnknownLengthStream(body));
+        using var response = await client.PostAsync("/upload", content);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = Assert.Single(backend.Requests);
+        Assert.Equal(body, received.Body);
+        Assert.Contains(received.Headers, h => h.Key == "Transfer-Encoding" && h.Value == "chunked");
+        Assert.Equal(0, gateway.Http1Connections(backend.Address));
+    }
+
+    [Fact]
+    public async Task ARouteTransformIsStillAppliedInHttp1Mode()
+    {
+        await using var backend = await RequestRecorder.StartAsync();
+        await using var gateway = await ForwardingGateway.StartAsync(
+            backend.Address,
+            ForwarderMode.Http1,
+            "--ReverseProxy:Routes:gateway:Transforms:0:RequestHeader", "X-Test",
+            "--ReverseProxy:Routes:gateway:Transforms:0:Set", "yes");
+        using var client = gateway.CreateClient();
+
+        using var response = await client.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains(KeyValuePair.Create("X-Test", "yes"), Assert.Single(backend.Requests).Headers);
+        Assert.Equal(0, gateway.Http1Connections(backend.Address));
+    }
+
+    /// <summary>Answers one request with keep-alive semantics, then closes the connection anyway and says so.</summary>
+    private static RawBackend AnsweringOnceThenClosing(SemaphoreSlim closed) => RawBackend.Start(async connection =>
+    {
+        if (await connection.ReadRequestAsync() is not null)
+        {
+            await connection.SendAsync(Ok);
+        }
+
+        connection.Close();
+        closed.Release();
+    });
+
+    /// <summary>The body, or as much of it as arrived within <paramref name="time"/>.</summary>
+    private static async Task<byte[]> ReadForAsync(HttpResponseMessage response, TimeSpan time)
+    {
+        using var timeout = new CancellationTokenSource(time);
+        using var received = new MemoryStream();
+        try
+        {
+            await (await response.Content.ReadAsStreamAsync(timeout.Token)).CopyToAsync(received, timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // What arrived so far is the answer.
+        }
+
+        return received.ToArray();
+    }
+
+    private static async Task ReadUntilAsync(Socket socket, string expected)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var received = new StringBuilder();
+        var buffer = new byte[4096];
+        while (!received.ToString().Contains(expected, StringComparison.Ordinal))
+        {
+            var count = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
+            Assert.True(count > 0, $"The gateway closed the connection before sending '{expected}': {received}");
+            received.Append(Encoding.Latin1.GetString(buffer, 0, count));
+        }
+    }
+
+    /// <summary>A body whose length HttpClient cannot know, so it sends it chunked.</summary>
+    private sealed class UnknownLengthStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
+    }
+}

@@ -1,0 +1,34 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+
+namespace StickyLb.Tests.Proxy.Forwarding;
+
+/// <summary>
+/// Sends one request as exact bytes (so the request target reaches the gateway untouched, which
+/// HttpClient's Uri would not guarantee) and reads the response until the gateway closes.
+/// </summary>
+internal static class RawClient
+{
+    /// <summary>Sends <paramref name="head"/> (which must ask for <c>Connection: close</c>) and the body; returns the status code.</summary>
+    public static async Task<int> SendAsync(Uri server, string head, byte[] body)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(server.Host, server.Port, timeout.Token);
+        await socket.SendAsync(RawConnection.Bytes(head), SocketFlags.None, timeout.Token);
+        await socket.SendAsync(body, SocketFlags.None, timeout.Token);
+
+        using var response = new MemoryStream();
+        var buffer = new byte[4096];
+        int received;
+        while ((received = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+        {
+            response.Write(buffer, 0, received);
+        }
+
+        // "HTTP/1.1 200 OK"
+        var text = Encoding.Latin1.GetString(response.ToArray());
+        return int.Parse(text.AsSpan(9, 3), CultureInfo.InvariantCulture);
+    }
+}
