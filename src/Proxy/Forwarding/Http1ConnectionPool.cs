@@ -122,7 +122,6 @@ internal sealed class Http1ConnectionPool
     /// <summary>The first slot of the current thread's lane.</summary>
     private static int LaneStart()
     {
-
         var lane = t_lane;
         if (lane == 0)
         {
