@@ -97,12 +97,7 @@ internal sealed class Http1ConnectionPool
         var start = LaneStart();
         for (var n = 0; n < slots.Length; n++)
         {
-            var i = start + n;
-            if (i >= slots.Length)
-            {
-                i -= slots.Length;
-            }
-
+            var i = Slot(start, n);
             if (Volatile.Read(ref slots[i]) is null || Interlocked.Exchange(ref slots[i], null) is not { } connection)
             {
                 continue;
@@ -118,6 +113,9 @@ internal sealed class Http1ConnectionPool
 
         return null;
     }
+
+    /// <summary>The n-th slot from a lane's first one, wrapping around into the other lanes.</summary>
+    private static int Slot(int start, int n) => start + n < IdleSlots ? start + n : start + n - IdleSlots;
 
     /// <summary>The first slot of the current thread's lane.</summary>
     private static int LaneStart()
@@ -155,12 +153,7 @@ internal sealed class Http1ConnectionPool
         var start = LaneStart();
         for (var n = 0; n < slots.Length; n++)
         {
-            var i = start + n;
-            if (i >= slots.Length)
-            {
-                i -= slots.Length;
-            }
-
+            var i = Slot(start, n);
             if (Volatile.Read(ref slots[i]) is null && Interlocked.CompareExchange(ref slots[i], connection, null) is null)
             {
                 return;

@@ -13,31 +13,9 @@ namespace StickyLb.Proxy.Forwarding;
 internal static class Http1RequestHead
 {
     /// <summary>Headers that belong to one connection (YARP's list), or that the gateway sets itself.</summary>
-    internal static readonly FrozenSet<string> SkippedHeaders = new[]
-    {
-        HeaderNames.Host,
-        HeaderNames.Connection,
-        HeaderNames.KeepAlive,
-        "Close",
-        "Proxy-Connection",
-        HeaderNames.ProxyAuthenticate,
-        "Proxy-Authentication-Info",
-        HeaderNames.ProxyAuthorization,
-        "Proxy-Features",
-        "Proxy-Instruction",
-        "Security-Scheme",
-        "ALPN",
-        HeaderNames.TransferEncoding,
-        HeaderNames.TE,
-        HeaderNames.Upgrade,
-        "HTTP2-Settings",
-        HeaderNames.UpgradeInsecureRequests,
-        HeaderNames.AltSvc,
-        ForwardedHeaders.For,
-        ForwardedHeaders.Proto,
-        ForwardedHeaders.Host,
-        ForwardedHeaders.Prefix,
-    }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+    internal static readonly FrozenSet<string> SkippedHeaders = Http1ResponseHeaders.HopByHop
+        .Concat([HeaderNames.Host, ForwardedHeaders.For, ForwardedHeaders.Proto, ForwardedHeaders.Host, ForwardedHeaders.Prefix])
+        .ToFrozenSet(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>
     /// Writes the head into an array from <see cref="ArrayPool{T}.Shared"/>, which the caller returns.

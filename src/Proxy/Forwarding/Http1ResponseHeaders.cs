@@ -63,6 +63,9 @@ internal static class Http1ResponseHeaders
     /// <summary>Known names from this index on are copied to the client; those before it are not.</summary>
     public const int FirstForwarded = 18;
 
+    /// <summary>YARP's hop-by-hop headers, dropped in both directions: Transfer-Encoding up to the first forwarded name.</summary>
+    public static IEnumerable<string> HopByHop => Names[TransferEncoding..FirstForwarded];
+
     /// <summary>The index of a known name, or -1.</summary>
     public static int Find(ReadOnlySpan<byte> name)
     {
