@@ -63,7 +63,7 @@ internal sealed class Http1Connection : IDisposable
         }
     }
 
-    public async ValueTask ConnectAsync(EndPoint endPoint) => await _socket.ConnectAsync(endPoint);
+    public Task ConnectAsync(EndPoint endPoint) => _socket.ConnectAsync(endPoint);
 
     /// <summary>Starts the activity timer of an exchange: no byte from the backend for this long ends it.</summary>
     public void Start(TimeSpan activityTimeout)

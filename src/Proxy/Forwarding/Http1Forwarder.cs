@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Frozen;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using StickyLb.Proxy.Gateway;
@@ -47,19 +48,21 @@ internal sealed class Http1Forwarder(
         CancellationToken cancellationToken)
     {
         if (!_enabled
-            || !IsPlain(context, requestConfig, transformer, out var bodyLength)
-            || !HasAffinityPolicy(context)
+            || !IsPlain(context, requestConfig, transformer, out var proxy, out var bodyLength)
+            || !HasAffinityPolicy(proxy)
             || pools.Get(destinationPrefix) is not { } pool)
         {
             return yarp.SendAsync(context, destinationPrefix, httpClient, requestConfig, transformer, cancellationToken);
         }
 
-        return ForwardAsync(context, pool, requestConfig.ActivityTimeout ?? DefaultActivityTimeout, bodyLength, cancellationToken);
+        return ForwardAsync(context, proxy, pool, requestConfig.ActivityTimeout ?? DefaultActivityTimeout, bodyLength, cancellationToken);
     }
 
     /// <summary>Whether this request is one the HTTP/1.1 path forwards exactly as YARP would.</summary>
-    internal static bool IsPlain(HttpContext context, ForwarderRequestConfig requestConfig, HttpTransformer transformer, out long bodyLength)
+    private static bool IsPlain(
+        HttpContext context, ForwarderRequestConfig requestConfig, HttpTransformer transformer, [NotNullWhen(true)] out IReverseProxyFeature? proxy, out long bodyLength)
     {
+        proxy = null;
         var request = context.Request;
         var headers = request.Headers;
         bodyLength = request.ContentLength ?? 0;
@@ -80,7 +83,8 @@ internal sealed class Http1Forwarder(
 
         // Only from YARP's pipeline, for a route that has YARP's default transforms and a cluster with
         // HttpClient's default settings: then what YARP would send is known.
-        if (context.Features.Get<IReverseProxyFeature>() is not { } proxy
+        proxy = context.Features.Get<IReverseProxyFeature>();
+        if (proxy is null
             || !ReferenceEquals(proxy.Route.Transformer, transformer)
             || proxy.Route.Config.Transforms is { Count: > 0 })
         {
@@ -92,17 +96,16 @@ internal sealed class Http1Forwarder(
     }
 
     /// <summary>Whether the cluster's session affinity, if any, uses a policy this gateway has.</summary>
-    private bool HasAffinityPolicy(HttpContext context) =>
-        context.GetReverseProxyFeature().Cluster.Config.SessionAffinity is not { Enabled: true } affinity
+    private bool HasAffinityPolicy(IReverseProxyFeature proxy) =>
+        proxy.Cluster.Config.SessionAffinity is not { Enabled: true } affinity
         || (affinity.Policy is { } name && _affinityPolicies.ContainsKey(name));
 
     /// <summary>
     /// What YARP's affinity response transform does once the backend's headers are copied: let the
     /// cluster's policy pin the client to the destination that answered (our <c>server=N</c> cookie).
     /// </summary>
-    private void Affinitize(HttpContext context)
+    private void Affinitize(HttpContext context, IReverseProxyFeature proxy)
     {
-        var proxy = context.GetReverseProxyFeature();
         if (proxy.Cluster.Config.SessionAffinity is { Enabled: true, Policy: { } name } affinity
             && proxy.ProxiedDestination is { } destination
             && proxy.Route.Cluster is { } cluster)
@@ -113,7 +116,7 @@ internal sealed class Http1Forwarder(
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ForwarderError> ForwardAsync(
-        HttpContext context, Http1ConnectionPool pool, TimeSpan activityTimeout, long bodyLength, CancellationToken cancellationToken)
+        HttpContext context, IReverseProxyFeature proxy, Http1ConnectionPool pool, TimeSpan activityTimeout, long bodyLength, CancellationToken cancellationToken)
     {
         var head = Http1RequestHead.Write(context, pool, out var headLength);
         Http1Connection? connection = null;
@@ -135,7 +138,7 @@ internal sealed class Http1Forwarder(
                     }
 
                     var framing = await connection.SendAsync(context, head.AsMemory(0, headLength), bodyLength);
-                    Affinitize(context);
+                    Affinitize(context, proxy);
                     var keepAlive = await connection.CopyBodyAsync(context, framing);
 
                     // Unhooked from the client before the connection can serve anyone else.
@@ -171,7 +174,7 @@ internal sealed class Http1Forwarder(
         }
         catch (ForwardingFailure failure)
         {
-            return Fail(context, pool, connection!, failure, cancellationToken);
+            return Fail(context, proxy, pool, connection!, failure, cancellationToken);
         }
         finally
         {
@@ -191,7 +194,7 @@ internal sealed class Http1Forwarder(
         }
     }
 
-    private ForwarderError Fail(HttpContext context, Http1ConnectionPool pool, Http1Connection connection, ForwardingFailure failure, CancellationToken cancellationToken)
+    private ForwarderError Fail(HttpContext context, IReverseProxyFeature proxy, Http1ConnectionPool pool, Http1Connection connection, ForwardingFailure failure, CancellationToken cancellationToken)
     {
         pool.Discard(connection);
         var response = context.Response;
@@ -215,7 +218,7 @@ internal sealed class Http1Forwarder(
         else
         {
             // YARP runs its response transforms on a failed request too: the affinity cookie is set as it would be.
-            Affinitize(context);
+            Affinitize(context, proxy);
             response.StatusCode = error switch
             {
                 ForwarderError.RequestTimedOut => StatusCodes.Status504GatewayTimeout,
