@@ -233,6 +233,48 @@ def wrk(url, duration, connections, threads, cookie):
             "errors": int(errors.group(1)) if errors else 0, "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
+def process_ticks(pid):
+    """CPU clock ticks (user + kernel) of a process and of every process it started."""
+    total = 0
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                total += sum(process_ticks(int(child)) for child in f.read().split())
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
+
+
+def warm_up(processes, targets, seconds, connections, threads):
+    """Loads every contender, then waits until the processes are quiet again.
+
+    .NET compiles hot methods again, optimized, on a background thread (tiered JIT) once they have run
+    about 30 times. With wrk, the backends and the proxies sharing two cores that thread falls behind:
+    after one 3 s warm-up a gateway was still compiling 20 s later, in its own rounds and in its
+    neighbours'. So each contender gets several short runs (each run opens and closes its connections,
+    and those paths are compiled too), and the rounds start only when no process uses more than 2% of
+    a core (or after 60 s).
+    """
+    runs = 3
+    for url, cookie in targets:
+        for _ in range(runs):
+            wrk(url, max(1, seconds // runs), connections, threads, cookie)
+    pids = [process.pid for _, process in processes.running]
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    deadline = time.time() + 60
+    before = sum(process_ticks(pid) for pid in pids)
+    while time.time() < deadline:
+        time.sleep(1)
+        after = sum(process_ticks(pid) for pid in pids)
+        if after - before <= ticks_per_second * 0.02:
+            return
+        before = after
+    print("warm-up: the processes were still busy after 60 s; measuring anyway", file=sys.stderr)
+
+
 def version(command):
     try:
         result = subprocess.run(command, capture_output=True, text=True)
@@ -247,6 +289,7 @@ def main():
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--warmup", type=int, default=9, help="seconds of load per contender before the rounds")
     parser.add_argument("--only", choices=["main", "all"], default="all",
                         help="main: direct, StickyLb, HAProxy, nginx; all: also affinity, 200 destinations, end to end")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"))
@@ -288,8 +331,7 @@ def main():
                 cookies.setdefault(name, COOKIE)
 
         print(f"warming up {len(contenders)} contenders", file=sys.stderr)
-        for name, url in contenders.items():
-            wrk(url, 3, args.connections, args.threads, cookies[name])
+        warm_up(processes, [(url, cookies[name]) for name, url in contenders.items()], args.warmup, args.connections, args.threads)
         results = {name: [] for name in contenders}
         for round_number in range(1, args.rounds + 1):
             # Every other round runs in reverse, so neither side of a pair always goes first.

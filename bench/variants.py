@@ -56,6 +56,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=9, help="seconds of load per contender before the rounds")
     args = parser.parse_args()
     if args.rounds < 3:
         sys.exit("variants.py: --rounds must be at least 3 (the report gives medians of rounds)")
@@ -74,8 +75,7 @@ def main():
         url = gateway.start_haproxy(processes, folder, backends)
         contenders.append(("HAProxy", url, processes.running[-1][1].pid))
 
-        for _, url, _ in contenders:
-            gateway.wrk(url, 2, args.connections, 2, gateway.COOKIE)
+        gateway.warm_up(processes, [(url, gateway.COOKIE) for _, url, _ in contenders], args.warmup, args.connections, 2)
         results = {label: [] for label, _, _ in contenders}
         for round_number in range(1, args.rounds + 1):
             for label, url, pid in (contenders if round_number % 2 else reversed(contenders)):
