@@ -184,9 +184,9 @@ http {{
 STICKYLB_ENV = {}
 
 
-def start_stickylb(processes, name, extra, env=None):
+def start_stickylb(processes, name, extra, env=None, dll=PROXY_DLL):
     port, admin = free_port(), free_port()
-    command = ["dotnet", PROXY_DLL, "--port", str(port), "--admin-port", str(admin), *extra]
+    command = ["dotnet", dll, "--port", str(port), "--admin-port", str(admin), *extra]
     process = processes.start(name, command, env={**STICKYLB_ENV, **(env or {})})
     log = os.path.join(processes.folder, name + ".log")
     deadline = time.time() + 90

@@ -7,7 +7,12 @@ runtime and configuration settings can be compared in one run before one is chos
     bench/variants.py "now:" "gen0 64MB:DOTNET_GCgen0size=0x4000000" --rounds 5
 
 A variant is `label:NAME=VALUE,NAME=VALUE` (an empty list is the build as it is). Configuration keys work
-too, as environment variables (`Logging__LogLevel__Default=None`). Every variant and HAProxy run in
+too, as environment variables (`Logging__LogLevel__Default=None`). `DLL=path/to/Proxy.dll` runs another
+build instead, to measure a code change before and after in one run:
+
+    git stash && dotnet build src/Proxy -c Release -o /tmp/before && git stash pop
+    bench/variants.py "before:DLL=/tmp/before/Proxy.dll" "after:"
+ Every variant and HAProxy run in
 turn in each round (every other round in reverse order) against the same three nginx backends, with
 `Cookie: server=2`. Besides requests/s and p99 it reports the gateway's own CPU time per request, user
 and kernel, from /proc: on a machine that wrk, the proxy and the backends share, that is the figure
@@ -70,7 +75,8 @@ def main():
         backends = gateway.start_backends(processes, folder)
         contenders = []
         for number, (label, env) in enumerate(variants):
-            url, _ = gateway.start_stickylb(processes, f"variant-{number}", ["--spawn", "false", *gateway.destinations(backends, 3)], env=env)
+            dll = env.pop("DLL", gateway.PROXY_DLL)
+            url, _ = gateway.start_stickylb(processes, f"variant-{number}", ["--spawn", "false", *gateway.destinations(backends, 3)], env=env, dll=dll)
             contenders.append((label, url, processes.running[-1][1].pid))
         url = gateway.start_haproxy(processes, folder, backends)
         contenders.append(("HAProxy", url, processes.running[-1][1].pid))

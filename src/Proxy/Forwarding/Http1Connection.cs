@@ -95,11 +95,11 @@ internal sealed class Http1Connection : IDisposable
     private void Touch() => Volatile.Write(ref _deadline, Environment.TickCount64 + _timeoutMs);
 
     /// <summary>
-    /// Sends the request and copies the response's status and headers to <paramref name="context"/>;
-    /// throws <see cref="ForwardingFailure"/>.
+    /// Sends the request head and a body of <paramref name="requestBodyLength"/> bytes; throws
+    /// <see cref="ForwardingFailure"/>. Completes synchronously when the socket takes it all at once.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<Http1ResponseFraming> SendAsync(HttpContext context, ReadOnlyMemory<byte> head, long requestBodyLength)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SendRequestAsync(HttpContext context, ReadOnlyMemory<byte> head, long requestBodyLength)
     {
         var reused = Used;
         Used = true;
@@ -116,57 +116,65 @@ internal sealed class Http1Connection : IDisposable
         {
             await SendBodyAsync(context.Request.BodyReader, requestBodyLength);
         }
+    }
 
-        var canRetry = reused && requestBodyLength == 0;
-        int headLength;
+    /// <summary>
+    /// Takes the response head from the bytes received so far: copies its status and headers to
+    /// <paramref name="context"/> and returns true with the body's framing, or returns false when more
+    /// bytes are needed (<see cref="ReceiveAsync"/>). Interim responses (100 Continue, 103 Early Hints)
+    /// are skipped; after one the request can no longer be sent again (<paramref name="canRetry"/>).
+    /// Throws <see cref="ForwardingFailure"/>.
+    /// </summary>
+    /// <remarks>
+    /// The read loop itself is the caller's, so that one async method per request, not two, waits for
+    /// the backend: each one that waits costs a state machine box.
+    /// </remarks>
+    public bool TryTakeResponseHead(HttpContext context, ref bool canRetry, out Http1ResponseFraming framing)
+    {
         while (true)
         {
-            headLength = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n\r\n"u8);
-            if (headLength >= 0)
+            var headLength = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n\r\n"u8);
+            if (headLength < 0)
             {
-                headLength += 4;
-                var status = Http1ResponseHead.ReadStatus(_buffer.AsSpan(_start, headLength));
-                if (status >= 200)
-                {
-                    break;
-                }
+                MakeRoomForHead();
+                framing = default;
+                return false;
+            }
 
-                if (status == StatusCodes.Status101SwitchingProtocols)
-                {
-                    throw new ForwardingFailure(ForwarderError.Request, "The backend switched protocols on a request that did not ask for it.");
-                }
-
-                // An interim response (100 Continue, 103 Early Hints): the final one follows.
+            headLength += 4;
+            var status = Http1ResponseHead.ReadStatus(_buffer.AsSpan(_start, headLength));
+            if (status >= 200)
+            {
+                var isHead = HttpMethods.IsHead(context.Request.Method);
+                framing = Http1ResponseHead.Apply(context, _buffer.AsSpan(_start, headLength), isHead, _values);
                 _start += headLength;
-                canRetry = false;
-                continue;
+                return true;
             }
 
-            MakeRoomForHead();
-            int received;
-            try
+            if (status == StatusCodes.Status101SwitchingProtocols)
             {
-                received = await _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None);
-            }
-            catch (Exception ex)
-            {
-                throw new ForwardingFailure(ForwarderError.Request, "Reading the response failed.", ex, canRetry);
+                throw new ForwardingFailure(ForwarderError.Request, "The backend switched protocols on a request that did not ask for it.");
             }
 
-            if (received == 0)
-            {
-                throw new ForwardingFailure(ForwarderError.Request, "The backend closed the connection before it answered.", canRetry: canRetry && _end == _start);
-            }
-
-            _end += received;
+            _start += headLength;
             canRetry = false;
-            Touch();
+        }
+    }
+
+    /// <summary>Receives more of the response head, after <see cref="TryTakeResponseHead"/> returned false.</summary>
+    public ValueTask<int> ReceiveAsync() => _socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None);
+
+    /// <summary>Accounts for what <see cref="ReceiveAsync"/> returned; throws <see cref="ForwardingFailure"/> when the backend closed.</summary>
+    public void Received(int count, ref bool canRetry)
+    {
+        if (count == 0)
+        {
+            throw new ForwardingFailure(ForwarderError.Request, "The backend closed the connection before it answered.", canRetry: canRetry && _end == _start);
         }
 
-        var isHead = HttpMethods.IsHead(context.Request.Method);
-        var framing = Http1ResponseHead.Apply(context, _buffer.AsSpan(_start, headLength), isHead, _values);
-        _start += headLength;
-        return framing;
+        _end += count;
+        canRetry = false;
+        Touch();
     }
 
     /// <summary>

@@ -132,12 +132,32 @@ internal sealed class Http1Forwarder(
                 var canceled = cancellationToken.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
                 try
                 {
-                    if (!connection.Used)
+                    var reused = connection.Used;
+                    if (!reused)
                     {
                         await ConnectAsync(connection, pool);
                     }
 
-                    var framing = await connection.SendAsync(context, head.AsMemory(0, headLength), bodyLength);
+                    await connection.SendRequestAsync(context, head.AsMemory(0, headLength), bodyLength);
+
+                    // A request without a body that met a closed keep-alive connection can be sent again.
+                    var canRetry = reused && bodyLength == 0;
+                    Http1ResponseFraming framing;
+                    while (!connection.TryTakeResponseHead(context, ref canRetry, out framing))
+                    {
+                        int received;
+                        try
+                        {
+                            received = await connection.ReceiveAsync();
+                        }
+                        catch (Exception ex)
+                        {
+                            throw new ForwardingFailure(ForwarderError.Request, "Reading the response failed.", ex, canRetry);
+                        }
+
+                        connection.Received(received, ref canRetry);
+                    }
+
                     Affinitize(context, proxy);
                     var keepAlive = await connection.CopyBodyAsync(context, framing);
 
