@@ -10,11 +10,11 @@ A variant is `label:NAME=VALUE,NAME=VALUE` (an empty list is the build as it is)
 too, as environment variables (`Logging__LogLevel__Default=None`). `DLL=path/to/Proxy.dll` runs another
 build instead, to measure a code change before and after in one run:
 
-    git stash && dotnet build src/Proxy -c Release -o /tmp/before && git stash pop
+    git stash && dotnet build src/Proxy -c Release -o /tmp/before && git stash pop && dotnet build src/Proxy -c Release
     bench/variants.py "before:DLL=/tmp/before/Proxy.dll" "after:"
- Every variant and HAProxy run in
-turn in each round (every other round in reverse order) against the same three nginx backends, with
-`Cookie: server=2`. Besides requests/s and p99 it reports the gateway's own CPU time per request, user
+
+Every variant and HAProxy run in turn in each round (every other round in reverse order) against the
+same three nginx backends, with `Cookie: server=2`. Besides requests/s and p99 it reports the gateway's own CPU time per request, user
 and kernel, from /proc: on a machine that wrk, the proxy and the backends share, that is the figure
 a change to the gateway moves, while requests/s also moves with the neighbours.
 Run `bench/gateway.sh` once first: it installs the tools and builds StickyLb in Release.
