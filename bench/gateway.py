@@ -233,19 +233,24 @@ def wrk(url, duration, connections, threads, cookie):
             "errors": int(errors.group(1)) if errors else 0, "socket_errors": socket_errors.group(1) if socket_errors else ""}
 
 
-def process_ticks(pid):
-    """CPU clock ticks (user + kernel) of a process and of every process it started."""
-    total = 0
+def cpu_ticks(pid, children=False):
+    """User and kernel CPU clock ticks of every thread of a process, and with `children` of every process it started."""
+    user = kernel = 0
     try:
         for task in os.listdir(f"/proc/{pid}/task"):
             with open(f"/proc/{pid}/task/{task}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                total += sum(process_ticks(int(child)) for child in f.read().split())
+            user += int(fields[11])
+            kernel += int(fields[12])
+            if children:
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    for child in f.read().split():
+                        child_user, child_kernel = cpu_ticks(int(child), children=True)
+                        user += child_user
+                        kernel += child_kernel
     except (FileNotFoundError, ProcessLookupError):
         pass
-    return total
+    return user, kernel
 
 
 def warm_up(processes, targets, seconds, connections, threads):
@@ -262,13 +267,15 @@ def warm_up(processes, targets, seconds, connections, threads):
     for url, cookie in targets:
         for _ in range(runs):
             wrk(url, max(1, seconds // runs), connections, threads, cookie)
-    pids = [process.pid for _, process in processes.running]
+    def ticks():
+        return sum(sum(cpu_ticks(process.pid, children=True)) for _, process in processes.running)
+
     ticks_per_second = os.sysconf("SC_CLK_TCK")
     deadline = time.time() + 60
-    before = sum(process_ticks(pid) for pid in pids)
+    before = ticks()
     while time.time() < deadline:
         time.sleep(1)
-        after = sum(process_ticks(pid) for pid in pids)
+        after = ticks()
         if after - before <= ticks_per_second * 0.02:
             return
         before = after

@@ -31,17 +31,6 @@ import gateway  # noqa: E402  (the same backends, HAProxy and wrk as the main be
 TICK_US = 1e6 / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_ticks(pid):
-    """User and kernel CPU of every thread of a process, in clock ticks."""
-    user = kernel = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        user += int(fields[11])
-        kernel += int(fields[12])
-    return user, kernel
-
-
 def parse_variant(spec):
     label, _, settings = spec.partition(":")
     if not label:
@@ -85,9 +74,9 @@ def main():
         results = {label: [] for label, _, _ in contenders}
         for round_number in range(1, args.rounds + 1):
             for label, url, pid in (contenders if round_number % 2 else reversed(contenders)):
-                before = cpu_ticks(pid)
+                before = gateway.cpu_ticks(pid)
                 run = gateway.wrk(url, args.duration, args.connections, 2, gateway.COOKIE)
-                after = cpu_ticks(pid)
+                after = gateway.cpu_ticks(pid)
                 requests = run["rps"] * args.duration
                 run["user_us"] = (after[0] - before[0]) * TICK_US / requests
                 run["kernel_us"] = (after[1] - before[1]) * TICK_US / requests

@@ -276,13 +276,7 @@ internal sealed class Http1Connection : IDisposable
         while (remaining > 0)
         {
             await FlushAsync(client);
-            var memory = client.GetMemory();
-            if (memory.Length > remaining)
-            {
-                memory = memory[..(int)remaining];
-            }
-
-            var received = await ReceiveBodyAsync(memory);
+            var received = await ReceiveBodyAsync(ClientMemory(client, remaining));
             if (received == 0)
             {
                 throw new ForwardingFailure(ForwarderError.ResponseBodyDestination, "The backend closed the connection before the end of the body.");
@@ -346,13 +340,7 @@ internal sealed class Http1Connection : IDisposable
 
                 flushed |= unflushed;
                 unflushed = await FlushIfNeededAsync(client, unflushed);
-                var memory = client.GetMemory();
-                if (memory.Length > remaining)
-                {
-                    memory = memory[..(int)remaining];
-                }
-
-                var received = await ReceiveBodyAsync(memory);
+                var received = await ReceiveBodyAsync(ClientMemory(client, remaining));
                 if (received == 0)
                 {
                     throw new ForwardingFailure(ForwarderError.ResponseBodyDestination, "The backend closed the connection inside a chunk.");
@@ -410,8 +398,7 @@ internal sealed class Http1Connection : IDisposable
         while (true)
         {
             await FlushAsync(client);
-            var memory = client.GetMemory();
-            var received = await ReceiveBodyAsync(memory);
+            var received = await ReceiveBodyAsync(ClientMemory(client, long.MaxValue));
             if (received == 0)
             {
                 return;
@@ -419,6 +406,13 @@ internal sealed class Http1Connection : IDisposable
 
             client.Advance(received);
         }
+    }
+
+    /// <summary>Room in the client's output for at most <paramref name="limit"/> bytes of the body, received into it directly.</summary>
+    private static Memory<byte> ClientMemory(PipeWriter client, long limit)
+    {
+        var memory = client.GetMemory();
+        return memory.Length > limit ? memory[..(int)limit] : memory;
     }
 
     /// <summary>Copies up to <paramref name="limit"/> bytes already read from the backend to the client.</summary>
