@@ -42,6 +42,7 @@ internal static class BackendLauncher
         // The app host finds the runtime through DOTNET_ROOT: hand down the one running the gateway.
         startInfo.Environment.TryAdd("DOTNET_ROOT", DotnetHost.Root);
         GatewaySchedulingExtensions.KeepOutOfChild(startInfo);
+        ReadyToRunRestart.KeepOutOfChild(startInfo);
         return startInfo;
     }
 }

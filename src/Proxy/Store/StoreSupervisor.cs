@@ -107,6 +107,7 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         startInfo.WorkingDirectory = AppContext.BaseDirectory;
         startInfo.Environment.TryAdd("DOTNET_ROOT", DotnetHost.Root);
         GatewaySchedulingExtensions.KeepOutOfChild(startInfo);
+        ReadyToRunRestart.KeepOutOfChild(startInfo);
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => _output.Add(e.Data);
         process.ErrorDataReceived += (_, e) => _output.Add(e.Data);
