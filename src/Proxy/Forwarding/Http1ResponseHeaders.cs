@@ -66,18 +66,37 @@ internal static class Http1ResponseHeaders
     /// <summary>YARP's hop-by-hop headers, dropped in both directions: Transfer-Encoding up to the first forwarded name.</summary>
     public static IEnumerable<string> HopByHop => Names[TransferEncoding..FirstForwarded];
 
+    /// <summary>For each name length, the indexes of the known names of that length.</summary>
+    private static readonly int[][] ByLength = GroupByLength();
+
     /// <summary>The index of a known name, or -1.</summary>
     public static int Find(ReadOnlySpan<byte> name)
     {
-        var names = Names;
-        for (var i = 0; i < names.Length; i++)
+        var byLength = ByLength;
+        if ((uint)name.Length >= (uint)byLength.Length)
         {
-            if (names[i].Length == name.Length && Ascii.EqualsIgnoreCase(name, names[i]))
+            return -1;
+        }
+
+        foreach (var index in byLength[name.Length])
+        {
+            if (Ascii.EqualsIgnoreCase(name, Names[index]))
             {
-                return i;
+                return index;
             }
         }
 
         return -1;
+    }
+
+    private static int[][] GroupByLength()
+    {
+        var byLength = new int[Names.Max(n => n.Length) + 1][];
+        for (var length = 0; length < byLength.Length; length++)
+        {
+            byLength[length] = [.. Enumerable.Range(0, Names.Length).Where(i => Names[i].Length == length)];
+        }
+
+        return byLength;
     }
 }
