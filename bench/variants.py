@@ -13,6 +13,12 @@ build instead, to measure a code change before and after in one run:
     git stash && dotnet build src/Proxy -c Release -o /tmp/before && git stash pop && dotnet build src/Proxy -c Release
     bench/variants.py "before:DLL=/tmp/before/Proxy.dll" "after:"
 
+`DESTINATIONS=N` gives a variant N destinations instead of 3 (they take the three backends' addresses in
+turn; every request is pinned to destination 2): the cost of many backends, in one run with HAProxy:
+
+    off=ReverseProxy__Clusters__backends__HealthCheck__Active__Enabled=false
+    bench/variants.py "3:DESTINATIONS=3,$off" "200:DESTINATIONS=200,$off"
+
 Every variant and HAProxy run in turn in each round (every other round in reverse order) against the
 same three nginx backends, with `Cookie: server=2`. Besides requests/s and p99 it reports the gateway's own CPU time per request, user
 and kernel, from /proc: on a machine that wrk, the proxy and the backends share, that is the figure
@@ -65,7 +71,8 @@ def main():
         contenders = []
         for number, (label, env) in enumerate(variants):
             dll = env.pop("DLL", gateway.PROXY_DLL)
-            url, _ = gateway.start_stickylb(processes, f"variant-{number}", ["--spawn", "false", *gateway.destinations(backends, 3)], env=env, dll=dll)
+            count = int(env.pop("DESTINATIONS", "3"))
+            url, _ = gateway.start_stickylb(processes, f"variant-{number}", ["--spawn", "false", *gateway.destinations(backends, count)], env=env, dll=dll)
             contenders.append((label, url, processes.running[-1][1].pid))
         url = gateway.start_haproxy(processes, folder, backends)
         contenders.append(("HAProxy", url, processes.running[-1][1].pid))
