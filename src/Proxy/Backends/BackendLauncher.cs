@@ -39,10 +39,7 @@ internal static class BackendLauncher
         startInfo.UseShellExecute = false;
         startInfo.RedirectStandardOutput = true;
         startInfo.RedirectStandardError = true;
-        // The app host finds the runtime through DOTNET_ROOT: hand down the one running the gateway.
-        startInfo.Environment.TryAdd("DOTNET_ROOT", DotnetHost.Root);
-        GatewaySchedulingExtensions.KeepOutOfChild(startInfo);
-        ReadyToRunRestart.KeepOutOfChild(startInfo);
+        DotnetHost.HandDownTo(startInfo);
         return startInfo;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace StickyLb.Proxy.Gateway;
@@ -11,4 +12,15 @@ internal static class DotnetHost
 
     /// <summary>The <c>dotnet</c> executable.</summary>
     public static readonly string Path = System.IO.Path.Combine(Root, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet");
+
+    /// <summary>
+    /// A process the gateway starts finds this installation (an app host looks for DOTNET_ROOT) and gets
+    /// the environment the user gave, not the runtime settings chosen for the proxy alone.
+    /// </summary>
+    public static void HandDownTo(ProcessStartInfo child)
+    {
+        child.Environment.TryAdd("DOTNET_ROOT", Root);
+        GatewaySchedulingExtensions.KeepOutOfChild(child);
+        ReadyToRunRestart.KeepOutOfChild(child);
+    }
 }

@@ -105,9 +105,7 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         // The tool manifest is found by walking up from the working directory: the gateway's
         // output folder lies inside the repository.
         startInfo.WorkingDirectory = AppContext.BaseDirectory;
-        startInfo.Environment.TryAdd("DOTNET_ROOT", DotnetHost.Root);
-        GatewaySchedulingExtensions.KeepOutOfChild(startInfo);
-        ReadyToRunRestart.KeepOutOfChild(startInfo);
+        DotnetHost.HandDownTo(startInfo);
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => _output.Add(e.Data);
         process.ErrorDataReceived += (_, e) => _output.Add(e.Data);
