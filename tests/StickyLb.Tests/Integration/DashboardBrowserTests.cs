@@ -70,8 +70,9 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         var after = await gateway.Admin.GetFromJsonAsync<SimulationStatus>("/api/simulation");
         var shown = await page.GetByTestId("sim-status").TextContentAsync() ?? "";
         output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-simulated-users"));
-        // Another second or so of traffic (30 users each ask every 0.5-0.6 s) after everyone moved.
-        var later = await PollAsync(() => gateway.Admin.GetFromJsonAsync<SimulationStatus>("/api/simulation"), s => s!.Requests >= after!.Requests + 60);
+        // Another second or so of traffic (30 users each ask every 0.5-0.6 s) after everyone moved; a
+        // slow machine gets longer, so this waits for the requests rather than timing them.
+        var later = await PollAsync(() => gateway.Admin.GetFromJsonAsync<SimulationStatus>("/api/simulation"), s => s!.Requests >= after!.Requests + 60, timeoutSeconds: 15);
         output.WriteLine($"users on backend 2: {onBackend2}; failed at the kill: {after!.Failed}; requests after the move: {later!.Requests - after.Requests}, failed {later.Failed - after.Failed}");
         await page.GetByTestId("sim-stop").ClickAsync();
         await Assertions.Expect(page.GetByTestId("sim-status")).ToHaveTextAsync("Not running.", new() { Timeout = 10000 });
@@ -120,11 +121,11 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         Assert.Equal(760, image);
     }
 
-    private static async Task<T?> PollAsync<T>(Func<Task<T?>> read, Func<T?, bool> done)
+    private static async Task<T?> PollAsync<T>(Func<Task<T?>> read, Func<T?, bool> done, int timeoutSeconds = 3)
     {
         var stopwatch = Stopwatch.StartNew();
         var value = await read();
-        while (!done(value) && stopwatch.Elapsed < TimeSpan.FromSeconds(3))
+        while (!done(value) && stopwatch.Elapsed < TimeSpan.FromSeconds(timeoutSeconds))
         {
             await Task.Delay(50);
             value = await read();
