@@ -236,37 +236,67 @@ def wrk(url, duration, connections, threads, cookie):
 def cpu_ticks(pid, children=False):
     """User and kernel CPU clock ticks of every thread of a process, and with `children` of every process it started."""
     user = kernel = 0
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{task}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            user += int(fields[11])
-            kernel += int(fields[12])
-            if children:
-                with open(f"/proc/{pid}/task/{task}/children") as f:
-                    for child in f.read().split():
-                        child_user, child_kernel = cpu_ticks(int(child), children=True)
-                        user += child_user
-                        kernel += child_kernel
-    except (FileNotFoundError, ProcessLookupError):
-        pass
+    for ticks in thread_ticks(pid, children).values():
+        user += ticks[0]
+        kernel += ticks[1]
     return user, kernel
 
 
-def warm_up(processes, targets, seconds, connections, threads):
-    """Loads every contender, then waits until the processes are quiet again.
+def thread_ticks(pid, children=False, name=None):
+    """User and kernel CPU clock ticks of each thread of a process (and with `children`, of the processes
+    it started), by thread id; with `name`, only the threads whose name starts with it."""
+    found = {}
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/stat") as f:
+                stat = f.read()
+            if name is None or stat[stat.index("(") + 1:stat.rindex(")")].startswith(name):
+                fields = stat.rsplit(")", 1)[1].split()
+                found[int(task)] = (int(fields[11]), int(fields[12]))
+            if children:
+                with open(f"/proc/{pid}/task/{task}/children") as f:
+                    for child in f.read().split():
+                        found.update(thread_ticks(int(child), children=True, name=name))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return found
 
-    .NET compiles hot methods again, optimized, on a background thread (tiered JIT) once they have run
-    about 30 times. With wrk, the backends and the proxies sharing two cores that thread falls behind:
-    after one 3 s warm-up a gateway was still compiling 20 s later, in its own rounds and in its
-    neighbours'. So each contender gets several short runs (each run opens and closes its connections,
-    and those paths are compiled too), and the rounds start only when no process uses more than 2% of
-    a core (or after 60 s).
+
+def warm_up(processes, targets, seconds, connections, threads):
+    """Loads every contender until .NET's JIT is done with it, then waits until the processes are quiet.
+
+    .NET compiles a method again, optimized, on a background thread (tiered JIT, ".NET Tiered Com")
+    once it has run about 30 times, and with dynamic PGO twice: first instrumented, then optimized.
+    Connection set-up and tear-down run 32 times per wrk run, so those paths take several runs to reach
+    their final code: from a fresh start the JIT thread still used 50-320 ms of CPU in each of the next
+    five 4 s runs, and the gateway did about 4% more requests/s once it had stopped. With wrk, the
+    backends and the proxies sharing two cores it also competes with whoever runs. So each contender
+    gets at least three short runs, and more (up to 12) until a run in which the JIT threads of every
+    process used at most one clock tick; then the rounds start when no process uses more than 2% of a
+    core (or after 60 s). HAProxy and nginx have no JIT and get three runs.
     """
-    runs = 3
+    run_seconds = max(1, seconds // 3)
+    def jit_threads():
+        found = {}
+        for _, process in processes.running:
+            found.update(thread_ticks(process.pid, children=True, name=".NET Tiered"))
+        return found
+
+    def jit_ticks_since(before):
+        # The JIT thread exits after a few seconds with nothing to do and a new one starts with more
+        # work: a thread that was not there before counts in full, one that has gone had been idle.
+        return sum(sum(ticks) - sum(before.get(tid, (0, 0))) for tid, ticks in jit_threads().items())
+
     for url, cookie in targets:
-        for _ in range(runs):
-            wrk(url, max(1, seconds // runs), connections, threads, cookie)
+        for run in range(1, 13):
+            before = jit_threads()
+            wrk(url, run_seconds, connections, threads, cookie)
+            if run >= 3 and jit_ticks_since(before) <= 1:
+                print(f"warm-up: {run} runs against {url}", file=sys.stderr)
+                break
+        else:
+            print(f"warm-up: the JIT was still compiling after {run} runs against {url}; measuring anyway", file=sys.stderr)
+
     def ticks():
         return sum(sum(cpu_ticks(process.pid, children=True)) for _, process in processes.running)
 
