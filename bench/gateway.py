@@ -329,7 +329,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=9, help="seconds of load per contender before the rounds")
     parser.add_argument("--only", choices=["main", "all"], default="all",
                         help="main: direct, StickyLb, HAProxy, nginx; all: also affinity, 200 destinations, end to end")
-    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"))
+    parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"),
+                        help="the report's file; a new run replaces the report at its top and keeps what follows '%s'" % HISTORY_MARKER.replace("%", "%%"))
     parser.add_argument("--label", default="", help="a note for the report, e.g. what changed since the last run")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for the StickyLb processes only (to try runtime settings)")
@@ -381,9 +382,27 @@ def main():
         report = render(args, results)
     finally:
         processes.stop_all()
-    with open(args.out, "w") as f:
-        f.write(report)
+    write_report(args.out, report)
     print(report)
+
+
+# Where the hand-written part of the results file begins: every change measured on the way, and where
+# the targets stand. A new run replaces the report above it and keeps it.
+HISTORY_MARKER = "## Changes, measured"
+
+
+def write_report(path, report):
+    """Writes the report at the top of `path`, keeping the file's history from HISTORY_MARKER on."""
+    history = ""
+    try:
+        with open(path) as f:
+            text = f.read()
+        if HISTORY_MARKER in text:
+            history = text[text.index(HISTORY_MARKER):]
+    except FileNotFoundError:
+        pass
+    with open(path, "w") as f:
+        f.write(report + ("\n" + history if history else ""))
 
 
 def render(args, results):
