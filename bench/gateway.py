@@ -23,6 +23,9 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROXY_DLL = os.path.join(ROOT, "src", "Proxy", "bin", "Release", "net10.0", "Proxy.dll")
 COOKIE = "server=2"
+# Where the hand-written part of the results file begins: every change measured on the way, and where
+# the targets stand. A new run replaces the report above it and keeps it.
+HISTORY_MARKER = "## Changes, measured"
 _taken = set()
 
 
@@ -330,7 +333,7 @@ def main():
     parser.add_argument("--only", choices=["main", "all"], default="all",
                         help="main: direct, StickyLb, HAProxy, nginx; all: also affinity, 200 destinations, end to end")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"),
-                        help="the report's file; a new run replaces the report at its top and keeps what follows '%s'" % HISTORY_MARKER.replace("%", "%%"))
+                        help="the report's file; a new run replaces the report at its top and keeps what follows '%s'" % HISTORY_MARKER)
     parser.add_argument("--label", default="", help="a note for the report, e.g. what changed since the last run")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable for the StickyLb processes only (to try runtime settings)")
@@ -386,19 +389,15 @@ def main():
     print(report)
 
 
-# Where the hand-written part of the results file begins: every change measured on the way, and where
-# the targets stand. A new run replaces the report above it and keeps it.
-HISTORY_MARKER = "## Changes, measured"
-
-
 def write_report(path, report):
     """Writes the report at the top of `path`, keeping the file's history from HISTORY_MARKER on."""
     history = ""
     try:
         with open(path) as f:
             text = f.read()
-        if HISTORY_MARKER in text:
-            history = text[text.index(HISTORY_MARKER):]
+        start = text.find(HISTORY_MARKER)
+        if start >= 0:
+            history = text[start:]
     except FileNotFoundError:
         pass
     with open(path, "w") as f:
