@@ -16,4 +16,7 @@ internal static partial class AffinityLog
 
     [LoggerMessage(1004, LogLevel.Information, "Failover policy changed from {Previous} to {Current}.")]
     public static partial void FailoverChanged(this ILogger logger, FailoverMode previous, FailoverMode current);
+
+    [LoggerMessage(1005, LogLevel.Debug, "Backend {Failed} failed before answering a request; sent it to backend {Next} instead.")]
+    public static partial void ResentElsewhere(this ILogger logger, string failed, string next);
 }

@@ -11,6 +11,7 @@ internal static class AffinityServiceCollectionExtensions
         services.AddSingleton<FailoverSwitch>();
         services.AddSingleton<ISessionAffinityPolicy, ServerCookiePolicy>();
         services.AddSingleton<IAffinityFailurePolicy, GatewayFailoverPolicy>();
+        services.AddSingleton<InFlightFailover>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }

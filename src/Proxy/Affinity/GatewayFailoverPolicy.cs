@@ -1,4 +1,3 @@
-using Microsoft.Net.Http.Headers;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
 using Yarp.ReverseProxy.Model;
@@ -47,13 +46,7 @@ internal sealed class GatewayFailoverPolicy(FailoverSwitch failover, AffinityCou
         counters.Unavailable();
         traffic.Record(backend, TrafficOutcome.Rejected);
         logger.PinnedBackendDown(backend);
-        context.Response.Headers[HeaderNames.RetryAfter] = AffinityDefaults.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        await TypedResults.Problem(
-            statusCode: StatusCodes.Status503ServiceUnavailable,
-            title: "Backend unavailable",
-            detail: $"Backend {backend}, which holds this session, is down. The failover policy is Return503Error: retry after it is back.",
-            extensions: new Dictionary<string, object?> { ["backend"] = backend })
-            .ExecuteAsync(context);
+        await BackendUnavailableResponse.WriteAsync(context, backend);
         return false;
     }
 }

@@ -3,6 +3,7 @@ using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
+using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Gateway;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -25,8 +26,12 @@ internal sealed class Http1Forwarder(
     Http1ConnectionPools pools,
     IEnumerable<ISessionAffinityPolicy> affinityPolicies,
     IOptions<GatewayOptions> options,
+    InFlightFailover inFlightFailover,
     ILogger<Http1Forwarder> logger) : IHttpForwarder
 {
+    /// <summary>How many times a request is sent to another backend after the one it was on died.</summary>
+    internal const int MaxResends = 2;
+
     private readonly FrozenDictionary<string, ISessionAffinityPolicy> _affinityPolicies =
         affinityPolicies.GroupBy(p => p.Name, StringComparer.OrdinalIgnoreCase).ToFrozenDictionary(g => g.Key, g => g.Last(), StringComparer.OrdinalIgnoreCase);
 
@@ -120,6 +125,9 @@ internal sealed class Http1Forwarder(
     {
         var head = Http1RequestHead.Write(context, pool, out var headLength);
         Http1Connection? connection = null;
+        // Whether the request may have reached a backend, and how often it was sent elsewhere after one died.
+        var sent = false;
+        var resent = 0;
         try
         {
             for (var attempt = 0; ; attempt++)
@@ -130,6 +138,7 @@ internal sealed class Http1Forwarder(
                 connection.Start(activityTimeout);
                 var aborted = context.RequestAborted.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
                 var canceled = cancellationToken.UnsafeRegister(static c => ((Http1Connection)c!).Abort(), connection);
+                var answered = false;
                 try
                 {
                     var reused = connection.Used;
@@ -138,6 +147,7 @@ internal sealed class Http1Forwarder(
                         await ConnectAsync(connection, pool);
                     }
 
+                    sent = true;
                     await connection.SendRequestAsync(context, head.AsMemory(0, headLength), bodyLength);
 
                     // A request without a body that met a closed keep-alive connection can be sent again.
@@ -156,6 +166,7 @@ internal sealed class Http1Forwarder(
                         }
 
                         connection.Received(received, ref canRetry);
+                        answered = true;
                     }
 
                     Affinitize(context, proxy);
@@ -175,14 +186,39 @@ internal sealed class Http1Forwarder(
 
                     return ForwarderError.None;
                 }
-                catch (ForwardingFailure failure) when (failure.CanRetry && attempt == 0 && !connection.TimedOut
-                    && !context.RequestAborted.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+                catch (ForwardingFailure failure) when (failure.CanRetry && attempt == 0 && !connection.TimedOut && !IsCanceled(context, cancellationToken))
                 {
                     aborted.Dispose();
                     canceled.Dispose();
                     // The backend closed a keep-alive connection as the request went out: it never saw it.
                     pool.Discard(connection);
                     logger.RetryingOnNewConnection(pool.Destination);
+                }
+                catch (ForwardingFailure failure) when (!answered && failure.Error == ForwarderError.Request && resent < MaxResends
+                    && !connection.TimedOut && !IsCanceled(context, cancellationToken))
+                {
+                    aborted.Dispose();
+                    canceled.Dispose();
+                    // The backend died with the request in flight (or refused it): the failover policy decides.
+                    var replayable = !sent || (bodyLength == 0 && InFlightFailover.IsIdempotent(context.Request.Method));
+                    switch (inFlightFailover.Decide(context, proxy, replayable))
+                    {
+                        case InFlightOutcome.Resend when pools.Get(proxy.ProxiedDestination!.Model.Config.Address) is { } next:
+                            pool.Discard(connection);
+                            ArrayPool<byte>.Shared.Return(head);
+                            pool = next;
+                            head = Http1RequestHead.Write(context, pool, out headLength);
+                            sent = false;
+                            resent++;
+                            attempt = -1;
+                            break;
+                        case InFlightOutcome.Reject:
+                            Record(context, pool, connection, failure, ForwarderError.Request);
+                            await BackendUnavailableResponse.WriteAsync(context, proxy.ProxiedDestination!.DestinationId);
+                            return ForwarderError.Request;
+                        default:
+                            throw;
+                    }
                 }
                 catch (ForwardingFailure)
                 {
@@ -202,6 +238,9 @@ internal sealed class Http1Forwarder(
         }
     }
 
+    private static bool IsCanceled(HttpContext context, CancellationToken cancellationToken) =>
+        context.RequestAborted.IsCancellationRequested || cancellationToken.IsCancellationRequested;
+
     private static async ValueTask ConnectAsync(Http1Connection connection, Http1ConnectionPool pool)
     {
         try
@@ -216,10 +255,8 @@ internal sealed class Http1Forwarder(
 
     private ForwarderError Fail(HttpContext context, IReverseProxyFeature proxy, Http1ConnectionPool pool, Http1Connection connection, ForwardingFailure failure, CancellationToken cancellationToken)
     {
-        pool.Discard(connection);
         var response = context.Response;
-        var clientGone = context.RequestAborted.IsCancellationRequested || cancellationToken.IsCancellationRequested;
-        var error = (connection.TimedOut, clientGone, response.HasStarted) switch
+        var error = (connection.TimedOut, IsCanceled(context, cancellationToken), response.HasStarted) switch
         {
             (true, _, false) => ForwarderError.RequestTimedOut,
             (true, _, true) => ForwarderError.ResponseBodyDestination,
@@ -228,8 +265,7 @@ internal sealed class Http1Forwarder(
             _ => failure.Error,
         };
 
-        logger.ForwardingFailed(pool.Destination, error, failure);
-        context.Features.Set<IForwarderErrorFeature>(new ForwarderErrorFeature(error, failure.InnerException ?? failure));
+        Record(context, pool, connection, failure, error);
         if (response.HasStarted)
         {
             // Part of the response is on its way: the client must see it cut short, not complete.
@@ -248,5 +284,13 @@ internal sealed class Http1Forwarder(
         }
 
         return error;
+    }
+
+    /// <summary>Closes the failed connection and reports the error as YARP does, for passive health and the logs.</summary>
+    private void Record(HttpContext context, Http1ConnectionPool pool, Http1Connection connection, ForwardingFailure failure, ForwarderError error)
+    {
+        pool.Discard(connection);
+        logger.ForwardingFailed(pool.Destination, error, failure);
+        context.Features.Set<IForwarderErrorFeature>(new ForwarderErrorFeature(error, failure.InnerException ?? failure));
     }
 }

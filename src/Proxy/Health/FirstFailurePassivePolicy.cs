@@ -32,8 +32,14 @@ internal sealed class FirstFailurePassivePolicy(IDestinationHealthUpdater health
             return;
         }
 
+        TakeOutOfRotation(healthUpdater, logger, cluster, destination, error.Error);
+    }
+
+    /// <summary>Marks <paramref name="destination"/> passively unhealthy for the cluster's reactivation period, and says so.</summary>
+    internal static void TakeOutOfRotation(IDestinationHealthUpdater healthUpdater, ILogger logger, ClusterState cluster, DestinationState destination, ForwarderError error)
+    {
         var period = cluster.Model.Config.HealthCheck?.Passive?.ReactivationPeriod ?? HealthDefaults.ReactivationPeriod;
-        logger.PassiveFailure(destination.DestinationId, error.Error, period);
+        logger.PassiveFailure(destination.DestinationId, error, period);
         healthUpdater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, period);
     }
 

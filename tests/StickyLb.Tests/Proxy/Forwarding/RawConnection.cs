@@ -81,6 +81,13 @@ internal sealed class RawConnection(Socket socket, CancellationToken stopping) :
     /// <summary>Closes the connection gracefully (FIN), as a backend that ends a keep-alive connection does.</summary>
     public void Close() => Dispose();
 
+    /// <summary>Resets the connection (RST), as the kernel does for a process killed with a request unanswered.</summary>
+    public void Crash()
+    {
+        socket.LingerState = new LingerOption(true, 0);
+        Dispose();
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
