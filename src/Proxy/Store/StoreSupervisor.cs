@@ -21,6 +21,9 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
     private Process? _process;
     private volatile bool _stopping;
 
+    // Set once the store answered: an exit before that is a failed start, reported as such, not an outage.
+    private volatile bool _ready;
+
     /// <summary>The store's <c>host:port</c> once started; null in memory mode.</summary>
     public string? Endpoint { get; private set; }
 
@@ -82,6 +85,7 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
             await Task.Delay(50, cancellationToken);
         }
 
+        _ready = true;
         logger.EmbeddedStoreStarted(Kind, Endpoint, _process!.Id);
     }
 
@@ -111,7 +115,7 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         process.ErrorDataReceived += (_, e) => _output.Add(e.Data);
         process.Exited += (_, _) =>
         {
-            if (!_stopping)
+            if (_ready && !_stopping)
             {
                 logger.EmbeddedStoreExited(Kind!, process.Id, process.ExitCode);
             }

@@ -73,7 +73,8 @@ internal sealed class GatewayProcess : IAsyncDisposable
     public static GatewayProcess Launch(ITestOutputHelper output, params string[] args) =>
         Launch(output, new Dictionary<string, string>(), args);
 
-    private static GatewayProcess Launch(ITestOutputHelper output, IReadOnlyDictionary<string, string> environment, string[] args)
+    /// <summary>Starts the gateway with <paramref name="environment"/> added to its environment, without waiting for anything.</summary>
+    public static GatewayProcess Launch(ITestOutputHelper output, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var backends = args.SkipWhile(a => a != "--backends").Skip(1).Select(int.Parse).FirstOrDefault(3);
         var port = FreePorts.Next();

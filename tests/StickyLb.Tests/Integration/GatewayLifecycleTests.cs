@@ -215,6 +215,28 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
         Assert.DoesNotContain(ListeningSockets(), s => s.Port >= gateway.BackendPort && s.Port < gateway.BackendPort + 3);
     }
 
+    [Theory]
+    [MemberData(nameof(StoreServer.Kinds), MemberType = typeof(StoreServer))]
+    public async Task AnEmbeddedStoreThatCannotStartStopsStartUpWithOneClearLineAndNoBackend(string kind)
+    {
+        // Something that is not a Redis-protocol server holds the store's port, so the store cannot bind it.
+        using var occupied = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        occupied.Start();
+        var port = ((IPEndPoint)occupied.LocalEndpoint).Port;
+        // Without redis-server on PATH the gateway runs Garnet from the tool manifest.
+        var environment = kind == StoreServer.Garnet
+            ? new Dictionary<string, string> { ["PATH"] = Directory.CreateTempSubdirectory("stickylb-empty-path-").FullName }
+            : [];
+
+        await using var gateway = GatewayProcess.Launch(output, environment, "--store", "redis", "--store-port", port.ToString(CultureInfo.InvariantCulture));
+        var exitCode = await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(gateway.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith($"stickylb: The embedded store ({kind}) could not start on 127.0.0.1:{port}: it exited with code ", line);
+        Assert.DoesNotContain(ListeningSockets(), s => s.Port >= gateway.BackendPort && s.Port < gateway.BackendPort + 3);
+    }
+
     /// <summary>The listening TCP sockets of this machine, from /proc/net/tcp and tcp6.</summary>
     private static List<(IPAddress Address, int Port)> ListeningSockets()
     {
