@@ -18,11 +18,24 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
 
     private readonly GatewayOptions _options = options.Value;
     private readonly ProcessOutputTail _output = new(logger.StoreOutput);
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stopped = new();
+    private ProcessStartInfo? _startInfo;
     private Process? _process;
+
+    // The running store's own children: `dotnet garnet-server` runs Garnet in a child process, which
+    // outlives its parent if only the parent is killed, and must not hold the port against the restart.
+    private int[] _children = [];
     private volatile bool _stopping;
 
-    // Set once the store answered: an exit before that is a failed start, reported as such, not an outage.
-    private volatile bool _ready;
+    // 1 while the running store answers. An exit before that is a failed start, reported as such; an exit
+    // after it is an outage: the store is started again (the one place that clears this flag does it).
+    private int _ready;
+
+    /// <summary>How long after the embedded store dies it is started again; doubled after each failed attempt.</summary>
+    public static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromSeconds(30);
 
     /// <summary>The store's <c>host:port</c> once started; null in memory mode.</summary>
     public string? Endpoint { get; private set; }
@@ -58,35 +71,163 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         if (redisServer is not null)
         {
             Kind = "redis-server";
-            Start(new ProcessStartInfo(redisServer)
+            _startInfo = new ProcessStartInfo(redisServer)
             {
                 ArgumentList = { "--port", _options.StorePort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
-            });
+            };
         }
         else
         {
             Kind = "garnet";
             await RestoreToolsAsync(cancellationToken);
-            Start(new ProcessStartInfo(DotnetHost.Path)
+            _startInfo = new ProcessStartInfo(DotnetHost.Path)
             {
                 ArgumentList = { "garnet-server", "--port", _options.StorePort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "-m", "256m" },
-            });
+            };
         }
 
-        var stopwatch = Stopwatch.StartNew();
-        while (!await AnswersPingAsync(Endpoint, TimeSpan.FromMilliseconds(500), cancellationToken))
+        var process = Start(_startInfo) ?? throw new OperationCanceledException(cancellationToken);
+        if (await WaitUntilReadyAsync(process, cancellationToken) is { } reason)
         {
-            if (_process!.HasExited || stopwatch.Elapsed > ReadyTimeout)
+            throw new StoreStartException($"The embedded store ({Kind}) could not start on {Endpoint}: {reason}".TrimEnd());
+        }
+
+        logger.EmbeddedStoreStarted(Kind, Endpoint, process.Id);
+        MarkReady(process);
+    }
+
+    /// <summary>Waits until <paramref name="process"/> answers <c>PING</c>: null, or why it did not.</summary>
+    private async Task<string?> WaitUntilReadyAsync(Process process, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!await AnswersPingAsync(Endpoint!, TimeSpan.FromMilliseconds(500), cancellationToken))
+        {
+            if (process.HasExited || stopwatch.Elapsed > ReadyTimeout)
             {
-                var reason = _process.HasExited ? $"it exited with code {_process.ExitCode}" : $"it did not answer within {ReadyTimeout.TotalSeconds:0} s";
-                throw new StoreStartException($"The embedded store ({Kind}) could not start on {Endpoint}: {reason}. {_output.LastLine}".TrimEnd());
+                var reason = process.HasExited ? $"it exited with code {process.ExitCode}" : $"it did not answer within {ReadyTimeout.TotalSeconds:0} s";
+                return $"{reason}. {_output.LastLine}";
             }
 
             await Task.Delay(50, cancellationToken);
         }
 
-        _ready = true;
-        logger.EmbeddedStoreStarted(Kind, Endpoint, _process!.Id);
+        return null;
+    }
+
+    /// <summary>From now on an exit of <paramref name="process"/> is an outage, to restart from; it may already be one.</summary>
+    private void MarkReady(Process process)
+    {
+        _children = ChildProcesses(process.Id);
+        Volatile.Write(ref _ready, 1);
+        if (process.HasExited)
+        {
+            OnExited(process);
+        }
+    }
+
+    private void OnExited(Process process)
+    {
+        if (_stopping || !ReferenceEquals(process, Volatile.Read(ref _process)) || Interlocked.Exchange(ref _ready, 0) == 0)
+        {
+            return;
+        }
+
+        logger.EmbeddedStoreExited(Kind!, process.Id, process.ExitCode, RestartDelay);
+        foreach (var child in _children)
+        {
+            KillOrphan(child);
+        }
+
+        _ = RestartAsync();
+    }
+
+    /// <summary>The processes <paramref name="pid"/> started, and theirs, from /proc (none elsewhere).</summary>
+    private static int[] ChildProcesses(int pid)
+    {
+        var found = new List<int>();
+        var queue = new Queue<int>([pid]);
+        while (queue.TryDequeue(out var parent))
+        {
+            try
+            {
+                foreach (var task in Directory.EnumerateDirectories($"/proc/{parent}/task"))
+                {
+                    foreach (var child in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        var id = int.Parse(child, CultureInfo.InvariantCulture);
+                        found.Add(id);
+                        queue.Enqueue(id);
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile, or no /proc here.
+            }
+        }
+
+        return [.. found];
+    }
+
+    private static void KillOrphan(int pid)
+    {
+        try
+        {
+            using var orphan = Process.GetProcessById(pid);
+            orphan.Kill(entireProcessTree: true);
+            orphan.WaitForExit(5000);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone with its parent.
+        }
+    }
+
+    /// <summary>
+    /// Starts the embedded store again on the same port after it died, until it answers or the gateway
+    /// stops. It keeps nothing on disk, so the sessions it held are gone: users find themselves logged out.
+    /// </summary>
+    private async Task RestartAsync()
+    {
+        var delay = RestartDelay;
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(delay, _stopped.Token);
+                string? failure;
+                Process? process = null;
+                try
+                {
+                    process = Start(_startInfo!);
+                    if (process is null)
+                    {
+                        return;
+                    }
+
+                    failure = await WaitUntilReadyAsync(process, _stopped.Token);
+                }
+                catch (StoreStartException ex)
+                {
+                    failure = ex.Message;
+                }
+
+                if (failure is null)
+                {
+                    logger.EmbeddedStoreRestarted(Kind!, Endpoint!, process!.Id);
+                    MarkReady(process);
+                    return;
+                }
+
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRestartDelay.Ticks));
+                logger.EmbeddedStoreRestartFailed(Kind!, failure.TrimEnd(), delay);
+                Kill(process);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The gateway is stopping.
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
@@ -101,7 +242,8 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         _process?.Dispose();
     }
 
-    private void Start(ProcessStartInfo startInfo)
+    /// <summary>Starts the store's process; null when the gateway is stopping.</summary>
+    private Process? Start(ProcessStartInfo startInfo)
     {
         startInfo.UseShellExecute = false;
         startInfo.RedirectStandardOutput = true;
@@ -113,36 +255,58 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) => _output.Add(e.Data);
         process.ErrorDataReceived += (_, e) => _output.Add(e.Data);
-        process.Exited += (_, _) =>
+        process.Exited += (_, _) => OnExited(process);
+        lock (_gate)
         {
-            if (_ready && !_stopping)
+            if (_stopping)
             {
-                logger.EmbeddedStoreExited(Kind!, process.Id, process.ExitCode);
+                process.Dispose();
+                return null;
             }
-        };
-        try
-        {
-            process.Start();
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            throw new StoreStartException($"The embedded store ({Kind}) could not be started: {ex.Message}", ex);
+
+            try
+            {
+                process.Start();
+            }
+            catch (System.ComponentModel.Win32Exception ex)
+            {
+                process.Dispose();
+                throw new StoreStartException($"The embedded store ({Kind}) could not be started: {ex.Message}", ex);
+            }
+
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var previous = _process;
+            Volatile.Write(ref _process, process);
+            previous?.Dispose();
         }
 
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _process = process;
+        return process;
     }
 
     private void Stop()
     {
-        _stopping = true;
+        lock (_gate)
+        {
+            if (_stopping)
+            {
+                return;
+            }
+
+            _stopping = true;
+            _stopped.Cancel();
+            Kill(_process);
+        }
+    }
+
+    private static void Kill(Process? process)
+    {
         try
         {
-            if (_process is { HasExited: false })
+            if (process is { HasExited: false })
             {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit(5000);
             }
         }
         catch (InvalidOperationException)

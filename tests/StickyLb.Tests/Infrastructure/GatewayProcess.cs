@@ -159,19 +159,20 @@ internal sealed class GatewayProcess : IAsyncDisposable
 
     public void Signal(int signal) => Posix.Signal(_process.Id, signal);
 
-    private async Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
+    /// <summary>Waits until the gateway has printed a line that <paramref name="match"/> accepts; throws with its output if it does not in time.</summary>
+    public async Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
     {
         var stopwatch = Stopwatch.StartNew();
         while (!_lines.Any(match))
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"The gateway exited with code {_process.ExitCode} before it was ready:\n{Output}");
+                throw new InvalidOperationException($"The gateway exited with code {_process.ExitCode} before it printed the line awaited:\n{Output}");
             }
 
             if (stopwatch.Elapsed > timeout)
             {
-                throw new TimeoutException($"The gateway was not ready within {timeout}:\n{Output}");
+                throw new TimeoutException($"The gateway did not print the line awaited within {timeout}:\n{Output}");
             }
 
             await Task.Delay(25);

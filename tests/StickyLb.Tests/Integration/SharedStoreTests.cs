@@ -134,6 +134,112 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         users.ForEach(u => u.Dispose());
     }
 
+    public static TheoryData<string, bool> StoreDeaths()
+    {
+        // Garnet runs as `dotnet garnet-server`, a launcher whose child process is the server: killing
+        // the server and killing only the launcher are different deaths.
+        var deaths = new TheoryData<string, bool> { { StoreServer.Garnet, true }, { StoreServer.Garnet, false } };
+        if (StoreServer.IsRedisServerInstalled)
+        {
+            deaths.Add(StoreServer.Redis, true);
+        }
+
+        return deaths;
+    }
+
+    [Theory]
+    [MemberData(nameof(StoreDeaths))]
+    public async Task AnEmbeddedStoreThatDiesIsStartedAgainAndItsUsersAreLoggedOutNotServedEmptySessionsMeanwhile(string kind, bool killServer)
+    {
+        var storePort = FreePorts.Next();
+        // Without redis-server on PATH the gateway runs Garnet from the tool manifest.
+        var environment = kind == StoreServer.Garnet
+            ? new Dictionary<string, string> { ["PATH"] = Directory.CreateTempSubdirectory("stickylb-empty-path-").FullName }
+            : [];
+        // An orphaned store server is no longer the gateway's descendant: stopped too, after the gateway, whatever happens.
+        using var orphans = new StoreOrphans(storePort);
+        await using var gateway = await GatewayProcess.StartAsync(output, environment, "--store", "redis", "--store-port", storePort.ToString(CultureInfo.InvariantCulture));
+        var users = await LoggedInUser.LogInAsync(gateway, 3);
+        var launched = EmbeddedStore(gateway, storePort);
+        var victim = killServer ? ProcessTree.Descendants(gateway.Pid).Last(p => IsStoreOn(p, storePort)) : launched;
+
+        Posix.Signal(victim.Pid, Posix.SigKill);
+        Assert.True(await Posix.WaitForExitAsync(victim.Pid, TimeSpan.FromSeconds(10)), "The store outlived SIGKILL.");
+
+        // Until the store is back every session request is a 503 problem, never an empty session. The
+        // store keeps nothing on disk, so once it is back the users are logged out. A launcher killed
+        // alone leaves its server up for a moment, serving the sessions it has, until the gateway stops it.
+        var recovery = Stopwatch.StartNew();
+        foreach (var user in users)
+        {
+            while (true)
+            {
+                using var response = await user.Client.Http.GetAsync("/whoami");
+                var body = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<WhoAmIResponse>() : null;
+                if (body is { User: null })
+                {
+                    Assert.Equal(1, body.Visits);
+                    break;
+                }
+
+                if (body is null || killServer)
+                {
+                    Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                    Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                }
+                else
+                {
+                    Assert.Equal(user.Name, body.User);
+                }
+
+                Assert.True(recovery.Elapsed < TimeSpan.FromSeconds(30), $"The store was not back after {recovery.Elapsed}.");
+                await Task.Delay(100);
+            }
+        }
+
+        var again = await users[0].Client.LoginAsync(users[0].Name);
+        Assert.Equal(users[0].Name, again.User);
+        Assert.NotEqual(launched.Pid, EmbeddedStore(gateway, storePort).Pid);
+        // Nothing of the dead store is left behind.
+        var descendants = ProcessTree.Descendants(gateway.Pid).Select(p => p.Pid).ToHashSet();
+        Assert.All(ProcessTree.All().Where(p => IsStoreOn(p, storePort)), p => Assert.Contains(p.Pid, descendants));
+        // The console logger writes on its own thread: the lines may trail the responses a little.
+        await gateway.WaitForLineAsync(l => l.Contains($"The embedded store {kind} (pid {launched.Pid}) exited", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        await gateway.WaitForLineAsync(l => l.Contains($"Started {kind} again on 127.0.0.1:{storePort}", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
+        Assert.DoesNotContain("   at ", gateway.Output);
+        users.ForEach(u => u.Dispose());
+    }
+
+    /// <summary>
+    /// The store process the gateway started: `redis-server`, or `dotnet garnet-server`, which runs Garnet
+    /// in a child process (the first found, since the tree is read parent first).
+    /// </summary>
+    private static ProcessTree.Entry EmbeddedStore(GatewayProcess gateway, int port) =>
+        ProcessTree.Descendants(gateway.Pid).First(p => IsStoreOn(p, port));
+
+    /// <summary>On dispose, kills any store server still running on the port (left behind if the gateway failed to).</summary>
+    private sealed class StoreOrphans(int port) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var process in ProcessTree.All().Where(p => IsStoreOn(p, port)))
+            {
+                try
+                {
+                    Posix.Signal(process.Pid, Posix.SigKill);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Gone meanwhile.
+                }
+            }
+        }
+    }
+
+    private static bool IsStoreOn(ProcessTree.Entry process, int port) =>
+        (process.CommandLine.Contains("redis-server", StringComparison.Ordinal) || process.CommandLine.Contains("garnet", StringComparison.OrdinalIgnoreCase))
+        && process.CommandLine.Contains(port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
     private static async Task<List<(WhoAmIResponse WhoAmI, CartResponse Cart)>> VisitAllAsync(List<LoggedInUser> users)
     {
         var visits = new List<(WhoAmIResponse, CartResponse)>();
