@@ -217,6 +217,7 @@ internal sealed class Http1Forwarder(
                             await BackendUnavailableResponse.WriteAsync(context, proxy.ProxiedDestination!.DestinationId);
                             return ForwarderError.Request;
                         default:
+                            // Fail, or a new destination this forwarder cannot reach (https): YARP's 502.
                             throw;
                     }
                 }

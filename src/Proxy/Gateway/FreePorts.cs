@@ -22,7 +22,7 @@ internal static class FreePorts
         {
             for (var attempt = 0; attempt < 200; attempt++)
             {
-                var first = Random.Shared.Next(20_000, 60_000 - count);
+                var first = Random.Shared.Next(Candidates.Low, Candidates.High - count);
                 var ports = Enumerable.Range(first, count).ToArray();
                 if (ports.All(p => !Taken.Contains(p) && IsFree(p)))
                 {
@@ -33,6 +33,33 @@ internal static class FreePorts
 
             throw new InvalidOperationException($"No {count} consecutive free ports found.");
         }
+    }
+
+    /// <summary>
+    /// Where ports are looked for: below the kernel's ephemeral range. A port from that range that is
+    /// free now can become the local end of some outgoing connection before its server binds it (a
+    /// backend then fails to start with "address already in use"), however briefly it stays free.
+    /// </summary>
+    private static readonly (int Low, int High) Candidates = ChooseCandidates();
+
+    private static (int Low, int High) ChooseCandidates()
+    {
+        const int Lowest = 10_000;
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            var ephemeralLow = int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+            if (ephemeralLow - Lowest >= 5_000)
+            {
+                return (Lowest, ephemeralLow);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            // Not Linux, or no /proc: the range below is what Linux gives out by default.
+        }
+
+        return (Lowest, 32_768);
     }
 
     private static bool IsFree(int port)
