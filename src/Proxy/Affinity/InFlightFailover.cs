@@ -33,10 +33,11 @@ internal sealed class InFlightFailover(
     /// <summary>
     /// Decides for a request whose destination (<see cref="IReverseProxyFeature.ProxiedDestination"/>)
     /// failed before answering; <paramref name="replayable"/> says whether the backend cannot have acted
-    /// on it. On <see cref="InFlightOutcome.Resend"/> the failed backend is out of rotation and the
-    /// request's destination is the one to send it to.
+    /// on it, <paramref name="canSendTo"/> which destinations the caller can send it to. On
+    /// <see cref="InFlightOutcome.Resend"/> the failed backend is out of rotation and the request's
+    /// destination is the one to send it to.
     /// </summary>
-    public InFlightOutcome Decide(HttpContext context, IReverseProxyFeature proxy, bool replayable)
+    public InFlightOutcome Decide(HttpContext context, IReverseProxyFeature proxy, bool replayable, Func<DestinationState, bool> canSendTo)
     {
         if (proxy.ProxiedDestination is not { } failed || proxy.Route.Cluster is not { } cluster)
         {
@@ -50,7 +51,7 @@ internal sealed class InFlightFailover(
             return InFlightOutcome.Reject;
         }
 
-        if (!replayable || PickElsewhere(context, cluster, failed) is not { } next)
+        if (!replayable || PickElsewhere(context, cluster, failed, canSendTo) is not { } next)
         {
             return InFlightOutcome.Fail;
         }
@@ -82,13 +83,13 @@ internal sealed class InFlightFailover(
         && id.Equals(destination.DestinationId, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A healthy destination other than <paramref name="failed"/>, chosen by the cluster's load balancing policy.</summary>
-    private DestinationState? PickElsewhere(HttpContext context, ClusterState cluster, DestinationState failed)
+    private DestinationState? PickElsewhere(HttpContext context, ClusterState cluster, DestinationState failed, Func<DestinationState, bool> canSendTo)
     {
         var available = cluster.DestinationsState.AvailableDestinations;
         var candidates = new List<DestinationState>(available.Count);
         foreach (var destination in available)
         {
-            if (!ReferenceEquals(destination, failed) && DestinationAvailability.IsUp(destination))
+            if (!ReferenceEquals(destination, failed) && DestinationAvailability.IsUp(destination) && canSendTo(destination))
             {
                 candidates.Add(destination);
             }

@@ -40,6 +40,9 @@ internal sealed class Http1Forwarder(
 
     private readonly bool _enabled = options.Value.Forwarder == ForwarderMode.Http1;
 
+    /// <summary>Whether a destination is one this forwarder sends to (http://), for a request that must move.</summary>
+    private readonly Func<DestinationState, bool> _hasPool = destination => pools.Get(destination.Model.Config.Address) is not null;
+
     public ValueTask<ForwarderError> SendAsync(
         HttpContext context, string destinationPrefix, HttpMessageInvoker httpClient, ForwarderRequestConfig requestConfig, HttpTransformer transformer) =>
         SendAsync(context, destinationPrefix, httpClient, requestConfig, transformer, CancellationToken.None);
@@ -169,6 +172,8 @@ internal sealed class Http1Forwarder(
                         answered = true;
                     }
 
+                    // The head is copied to the response: from here on the request cannot move.
+                    answered = true;
                     Affinitize(context, proxy);
                     var keepAlive = await connection.CopyBodyAsync(context, framing);
 
@@ -195,13 +200,13 @@ internal sealed class Http1Forwarder(
                     logger.RetryingOnNewConnection(pool.Destination);
                 }
                 catch (ForwardingFailure failure) when (!answered && failure.Error == ForwarderError.Request && resent < MaxResends
-                    && !connection.TimedOut && !IsCanceled(context, cancellationToken))
+                    && !connection.TimedOut && !IsCanceled(context, cancellationToken) && !context.Response.HasStarted)
                 {
                     aborted.Dispose();
                     canceled.Dispose();
                     // The backend died with the request in flight (or refused it): the failover policy decides.
                     var replayable = !sent || (bodyLength == 0 && InFlightFailover.IsIdempotent(context.Request.Method));
-                    switch (inFlightFailover.Decide(context, proxy, replayable))
+                    switch (inFlightFailover.Decide(context, proxy, replayable, _hasPool))
                     {
                         case InFlightOutcome.Resend when pools.Get(proxy.ProxiedDestination!.Model.Config.Address) is { } next:
                             pool.Discard(connection);
@@ -217,7 +222,6 @@ internal sealed class Http1Forwarder(
                             await BackendUnavailableResponse.WriteAsync(context, proxy.ProxiedDestination!.DestinationId);
                             return ForwarderError.Request;
                         default:
-                            // Fail, or a new destination this forwarder cannot reach (https): YARP's 502.
                             throw;
                     }
                 }

@@ -16,6 +16,11 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
     /// <summary>How long the store may take to answer its first <c>PING</c>.</summary>
     public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>How long after the embedded store dies it is started again; doubled after each failed attempt.</summary>
+    public static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(1);
+
+    private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromSeconds(30);
+
     private readonly GatewayOptions _options = options.Value;
     private readonly ProcessOutputTail _output = new(logger.StoreOutput);
     private readonly Lock _gate = new();
@@ -31,11 +36,6 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
     // 1 while the running store answers. An exit before that is a failed start, reported as such; an exit
     // after it is an outage: the store is started again (the one place that clears this flag does it).
     private int _ready;
-
-    /// <summary>How long after the embedded store dies it is started again; doubled after each failed attempt.</summary>
-    public static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(1);
-
-    private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromSeconds(30);
 
     /// <summary>The store's <c>host:port</c> once started; null in memory mode.</summary>
     public string? Endpoint { get; private set; }

@@ -210,6 +210,36 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         users.ForEach(u => u.Dispose());
     }
 
+    [Theory]
+    [MemberData(nameof(StoreServer.Kinds), MemberType = typeof(StoreServer))]
+    public async Task AnEmbeddedStoreThatCannotStartAgainIsTriedAgainLaterUntilItDoes(string kind)
+    {
+        var storePort = FreePorts.Next();
+        var environment = kind == StoreServer.Garnet
+            ? new Dictionary<string, string> { ["PATH"] = Directory.CreateTempSubdirectory("stickylb-empty-path-").FullName }
+            : [];
+        using var orphans = new StoreOrphans(storePort);
+        await using var gateway = await GatewayProcess.StartAsync(output, environment, "--store", "redis", "--store-port", storePort.ToString(CultureInfo.InvariantCulture));
+        using var user = new UserClient(gateway.GatewayUrl);
+        var store = EmbeddedStore(gateway, storePort);
+
+        // Something that is not a store takes the port as soon as the store is gone, for the first attempt.
+        Posix.Signal(ProcessTree.Descendants(gateway.Pid).Last(p => IsStoreOn(p, storePort)).Pid, Posix.SigKill);
+        Assert.True(await Posix.WaitForExitAsync(store.Pid, TimeSpan.FromSeconds(10)), "The store outlived SIGKILL.");
+        using (var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, storePort))
+        {
+            squatter.Server.SetSocketOption(System.Net.Sockets.SocketOptionLevel.Socket, System.Net.Sockets.SocketOptionName.ReuseAddress, true);
+            squatter.Start();
+            await gateway.WaitForLineAsync(l => l.Contains($"The embedded store {kind} could not be started again", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        }
+
+        await gateway.WaitForLineAsync(l => l.Contains($"Started {kind} again on 127.0.0.1:{storePort}", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
+        var alice = await user.LoginAsync("alice");
+        Assert.Equal("alice", alice.User);
+        Assert.Contains($"Trying again in 00:00:02", gateway.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", gateway.Output);
+    }
+
     /// <summary>
     /// The store process the gateway started: `redis-server`, or `dotnet garnet-server`, which runs Garnet
     /// in a child process (the first found, since the tree is read parent first).
