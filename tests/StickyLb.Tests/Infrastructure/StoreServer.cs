@@ -43,6 +43,13 @@ internal sealed class StoreServer : IAsyncDisposable
         return kinds;
     }
 
+    /// <summary>
+    /// The environment that makes a gateway's embedded store <paramref name="kind"/>: without redis-server
+    /// on PATH (an empty one) the gateway falls back to Garnet from the tool manifest.
+    /// </summary>
+    public static Dictionary<string, string> EmbeddedEnvironment(string kind) =>
+        kind == Garnet ? new() { ["PATH"] = Directory.CreateTempSubdirectory("stickylb-empty-path-").FullName } : [];
+
     public static bool IsRedisServerInstalled => StickyLb.Proxy.Store.StoreSupervisor.FindOnPath("redis-server") is not null;
 
     public static async Task<StoreServer> StartAsync(string kind)

@@ -223,12 +223,7 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
         using var occupied = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
         occupied.Start();
         var port = ((IPEndPoint)occupied.LocalEndpoint).Port;
-        // Without redis-server on PATH the gateway runs Garnet from the tool manifest.
-        var environment = kind == StoreServer.Garnet
-            ? new Dictionary<string, string> { ["PATH"] = Directory.CreateTempSubdirectory("stickylb-empty-path-").FullName }
-            : [];
-
-        await using var gateway = GatewayProcess.Launch(output, environment, "--store", "redis", "--store-port", port.ToString(CultureInfo.InvariantCulture));
+        await using var gateway = GatewayProcess.Launch(output, StoreServer.EmbeddedEnvironment(kind), "--store", "redis", "--store-port", port.ToString(CultureInfo.InvariantCulture));
         var exitCode = await gateway.WaitForExitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(1, exitCode);

@@ -37,9 +37,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         await using var external = setup == External ? await StoreServer.StartAsync(StoreServer.Garnet) : null;
         var storePort = external?.Port ?? FreePorts.Next();
         // Without redis-server on PATH the gateway must fall back to Garnet from the tool manifest.
-        var environment = setup == EmbeddedGarnet
-            ? new Dictionary<string, string> { ["PATH"] = Directory.CreateTempSubdirectory("stickylb-empty-path-").FullName }
-            : [];
+        var environment = setup == EmbeddedGarnet ? StoreServer.EmbeddedEnvironment(StoreServer.Garnet) : [];
         string[] args = external is null
             ? ["--store", "redis", "--store-port", storePort.ToString(CultureInfo.InvariantCulture)]
             : ["--store", "redis", "--redis", external.Endpoint];
@@ -152,10 +150,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
     public async Task AnEmbeddedStoreThatDiesIsStartedAgainAndItsUsersAreLoggedOutNotServedEmptySessionsMeanwhile(string kind, bool killServer)
     {
         var storePort = FreePorts.Next();
-        // Without redis-server on PATH the gateway runs Garnet from the tool manifest.
-        var environment = kind == StoreServer.Garnet
-            ? new Dictionary<string, string> { ["PATH"] = Directory.CreateTempSubdirectory("stickylb-empty-path-").FullName }
-            : [];
+        var environment = StoreServer.EmbeddedEnvironment(kind);
         // An orphaned store server is no longer the gateway's descendant: stopped too, after the gateway, whatever happens.
         using var orphans = new StoreOrphans(storePort);
         await using var gateway = await GatewayProcess.StartAsync(output, environment, "--store", "redis", "--store-port", storePort.ToString(CultureInfo.InvariantCulture));
@@ -215,9 +210,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
     public async Task AnEmbeddedStoreThatCannotStartAgainIsTriedAgainLaterUntilItDoes(string kind)
     {
         var storePort = FreePorts.Next();
-        var environment = kind == StoreServer.Garnet
-            ? new Dictionary<string, string> { ["PATH"] = Directory.CreateTempSubdirectory("stickylb-empty-path-").FullName }
-            : [];
+        var environment = StoreServer.EmbeddedEnvironment(kind);
         using var orphans = new StoreOrphans(storePort);
         await using var gateway = await GatewayProcess.StartAsync(output, environment, "--store", "redis", "--store-port", storePort.ToString(CultureInfo.InvariantCulture));
         using var user = new UserClient(gateway.GatewayUrl);
