@@ -174,10 +174,9 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         try
         {
             using var orphan = Process.GetProcessById(pid);
-            orphan.Kill(entireProcessTree: true);
-            orphan.WaitForExit(5000);
+            Kill(orphan);
         }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        catch (ArgumentException)
         {
             // Already gone with its parent.
         }
@@ -209,7 +208,8 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
                 }
                 catch (StoreStartException ex)
                 {
-                    failure = ex.Message;
+                    // The log line already says the store could not be started: only the cause.
+                    failure = (ex.InnerException ?? ex).Message;
                 }
 
                 if (failure is null)
