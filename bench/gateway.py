@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""StickyLb against HAProxy and nginx: sticky throughput and latency, side by side in one run.
+"""StickyLb against HAProxy, nginx and stock YARP: sticky throughput and latency, side by side in one run.
 
 Three trivial backends (nginx `return 200`) sit behind each contender; every client sends
-`Cookie: server=2`. Rounds alternate between contenders, so a noisy neighbour hurts them all alike;
-the report gives the medians of the rounds and the ratios StickyLb/HAProxy and StickyLb/nginx.
-Run it through bench/gateway.sh, which installs the tools and builds StickyLb in Release.
+`Cookie: server=2`, except against stock YARP (bench/StockYarp: YARP with its own "Cookie" affinity),
+whose cookie value is protected by Data Protection: its clients send the `server` cookie it issued for
+destination 2. Rounds alternate between contenders, so a noisy neighbour hurts them all alike; the
+report gives the medians of the rounds and the ratios StickyLb/HAProxy, StickyLb/nginx and
+StickyLb/stock YARP. Run it through bench/gateway.sh, which installs the tools and builds StickyLb and
+bench/StockYarp in Release.
 """
 import argparse
 import datetime
@@ -22,6 +25,8 @@ import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROXY_DLL = os.path.join(ROOT, "src", "Proxy", "bin", "Release", "net10.0", "Proxy.dll")
+STOCK_YARP_DLL = os.path.join(ROOT, "bench", "StockYarp", "bin", "Release", "net10.0", "StockYarp.dll")
+STOCK_YARP = "stock YARP, cookie affinity"
 COOKIE = "server=2"
 # Where the hand-written part of the results file begins: every change measured on the way, and where
 # the targets stand. A new run replaces the report above it and keeps it.
@@ -211,6 +216,40 @@ def destinations(backends, count):
     return args
 
 
+def start_stock_yarp(processes, backends):
+    """Stock YARP (bench/StockYarp) with its own cookie affinity, in front of the three backends."""
+    port = free_port()
+    processes.start("stock-yarp", ["dotnet", STOCK_YARP_DLL, "--urls", f"http://127.0.0.1:{port}", *destinations(backends, 3)])
+    wait_http(f"http://127.0.0.1:{port}/")
+    return f"http://127.0.0.1:{port}/"
+
+
+def stock_yarp_cookie(url, backend="ok 2"):
+    """The `server` cookie stock YARP issues for the backend that answers `backend` (the one
+    `Cookie: server=2` pins on the other contenders). YARP's "Cookie" affinity policy protects the
+    value with Data Protection, so it will not take `server=2`: the cookie has to come from YARP.
+    Checks that the cookie pins: a few requests that send it all reach that backend."""
+    def get(cookie=None):
+        request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode().strip(), response.headers.get_all("Set-Cookie") or []
+
+    # Requests without a cookie go round robin, so one of the first few reaches the wanted backend.
+    for _ in range(10):
+        body, set_cookies = get()
+        cookie = next((c.split(";")[0] for c in set_cookies if c.startswith("server=")), None)
+        if cookie is None:
+            raise RuntimeError(f"stock YARP answered without a server cookie: {set_cookies}")
+        if body == backend:
+            break
+    else:
+        raise RuntimeError(f"stock YARP never routed to '{backend}' in 10 requests")
+    answers = {get(cookie)[0] for _ in range(6)}
+    if answers != {backend}:
+        raise RuntimeError(f"stock YARP's cookie does not pin: {cookie} reached {sorted(answers)}")
+    return cookie
+
+
 def session_cookie(gateway):
     """Logs a user in through the gateway and returns its cookies, for the end-to-end /whoami runs."""
     request = urllib.request.Request(gateway + "login", data=b'{"user":"bench"}', headers={"Content-Type": "application/json"})
@@ -331,7 +370,7 @@ def main():
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--warmup", type=int, default=9, help="seconds of load per contender before the rounds")
     parser.add_argument("--only", choices=["main", "all"], default="all",
-                        help="main: direct, StickyLb, HAProxy, nginx; all: also affinity, 200 destinations, end to end")
+                        help="main: direct, StickyLb, HAProxy, nginx, stock YARP; all: also affinity, 200 destinations, end to end")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"),
                         help="the report's file; a new run replaces the report at its top and keeps what follows '%s'" % HISTORY_MARKER)
     parser.add_argument("--label", default="", help="a note for the report, e.g. what changed since the last run")
@@ -353,10 +392,11 @@ def main():
             "StickyLb": start_stickylb(processes, "stickylb", quiet)[0],
             "HAProxy": start_haproxy(processes, folder, backends),
             "nginx": start_nginx_proxy(processes, folder, backends),
+            STOCK_YARP: start_stock_yarp(processes, backends),
         }
         cookies = {name: COOKIE for name in contenders}
+        cookies[STOCK_YARP] = stock_yarp_cookie(contenders[STOCK_YARP])
         if args.only == "all":
-            contenders["StickyLb, YARP's forwarder"] = start_stickylb(processes, "stickylb-yarp-forwarder", quiet + ["--forwarder", "Yarp"])[0]
             contenders["StickyLb, affinity off"] = start_stickylb(processes, "stickylb-no-affinity", quiet + [
                 "--ReverseProxy:Clusters:backends:SessionAffinity:Enabled", "false"])[0]
             contenders["StickyLb, 3 destinations, no active health"] = start_stickylb(processes, "stickylb-3", quiet + no_health)[0]
@@ -417,6 +457,7 @@ def render(args, results):
         f"- Command: `bench/gateway.sh --rounds {args.rounds} --duration {args.duration} --connections {args.connections}"
         f"{' --only main' if args.only == 'main' else ''}{''.join(' --env ' + e for e in args.env)}`; each run: `wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration}s --latency -H 'Cookie: server=2' URL`.",
+        "- Stock YARP (bench/StockYarp) gets, instead of `server=2`, the `server` cookie its own \"Cookie\" affinity issued for backend 2.",
         "- Backends: three nginx servers answering `return 200`. Everything (wrk, proxies, backends) shares the same cores;",
         f"  rounds alternate between contenders (every other round in reverse order). Figures are medians of {args.rounds} rounds.",
         "",
@@ -443,11 +484,10 @@ def render(args, results):
         lines.append(f"- StickyLb / {peer}: throughput **{ratio('StickyLb', peer, 'rps'):.2f}x**, "
                      f"p99 latency **{ratio('StickyLb', peer, 'p99'):.2f}x** "
                      f"(median of per-round ratios: {paired('StickyLb', peer, 'rps'):.2f}x and {paired('StickyLb', peer, 'p99'):.2f}x).")
-    yarp = "StickyLb, YARP's forwarder"
-    if yarp in med:
-        lines.append(f"- StickyLb's HTTP/1.1 forwarder does {ratio('StickyLb', yarp, 'rps'):.2f}x the throughput of YARP's forwarder "
-                     f"and HttpClient, at {ratio('StickyLb', yarp, 'p99'):.2f}x its p99 "
-                     f"(per-round ratios: {paired('StickyLb', yarp, 'rps'):.2f}x and {paired('StickyLb', yarp, 'p99'):.2f}x).")
+    if STOCK_YARP in med:
+        lines.append(f"- StickyLb / stock YARP with its cookie affinity: throughput **{ratio('StickyLb', STOCK_YARP, 'rps'):.2f}x**, "
+                     f"p99 latency **{ratio('StickyLb', STOCK_YARP, 'p99'):.2f}x** "
+                     f"(median of per-round ratios: {paired('StickyLb', STOCK_YARP, 'rps'):.2f}x and {paired('StickyLb', STOCK_YARP, 'p99'):.2f}x).")
     if "StickyLb, affinity off" in med:
         lines.append(f"- Cost of affinity: StickyLb with the sticky policy does {ratio('StickyLb', 'StickyLb, affinity off', 'rps'):.2f}x "
                      f"the throughput of StickyLb without it (per-round ratios: {paired('StickyLb', 'StickyLb, affinity off', 'rps'):.2f}x).")

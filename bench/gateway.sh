@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The gateway benchmark, one command: installs what is missing (wrk, haproxy, nginx, redis-server from
-# apt), builds StickyLb in Release, and runs bench/gateway.py, which writes bench/results.md.
+# apt), builds StickyLb and the stock YARP contender (bench/StockYarp) in Release, and runs
+# bench/gateway.py, which writes bench/results.md.
 #   bench/gateway.sh [--rounds 3] [--duration 10] [--connections 32] [--only main]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +18,5 @@ fi
 for service in nginx haproxy redis-server; do (service "$service" stop >/dev/null 2>&1 || true); done
 
 dotnet build src/Proxy -c Release -nologo -v q
+dotnet build bench/StockYarp -c Release -nologo -v q
 exec python3 bench/gateway.py "$@"

@@ -15,4 +15,14 @@ internal static class AffinityServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         return services;
     }
+
+    /// <summary>
+    /// The failover policy for a request whose backend dies with it in flight
+    /// (<see cref="InFlightFailoverMiddleware"/>). Last in the proxy pipeline: it wraps YARP's forwarder.
+    /// </summary>
+    public static IReverseProxyApplicationBuilder UseInFlightFailover(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.UseMiddleware<InFlightFailoverMiddleware>();
+        return proxy;
+    }
 }

@@ -16,7 +16,8 @@ namespace StickyLb.Proxy.Affinity;
 /// <see cref="FailoverMode.Redistribute"/> it goes to a healthy backend, which re-pins the client;
 /// under <see cref="FailoverMode.Return503Error"/> a client pinned there gets the 503. A request is
 /// only sent twice when the backend cannot have acted on it: it never left the gateway, or it has no
-/// body and an idempotent method. Anything else keeps YARP's 502.
+/// body and an idempotent method. Anything else keeps YARP's 502. <see cref="InFlightFailoverMiddleware"/>
+/// asks, around YARP's forwarding step.
 /// </summary>
 internal sealed class InFlightFailover(
     FailoverSwitch failover,
@@ -33,11 +34,11 @@ internal sealed class InFlightFailover(
     /// <summary>
     /// Decides for a request whose destination (<see cref="IReverseProxyFeature.ProxiedDestination"/>)
     /// failed before answering; <paramref name="replayable"/> says whether the backend cannot have acted
-    /// on it, <paramref name="canSendTo"/> which destinations the caller can send it to. On
+    /// on it. On
     /// <see cref="InFlightOutcome.Resend"/> the failed backend is out of rotation and the request's
     /// destination is the one to send it to.
     /// </summary>
-    public InFlightOutcome Decide(HttpContext context, IReverseProxyFeature proxy, bool replayable, Func<DestinationState, bool> canSendTo)
+    public InFlightOutcome Decide(HttpContext context, IReverseProxyFeature proxy, bool replayable)
     {
         if (proxy.ProxiedDestination is not { } failed || proxy.Route.Cluster is not { } cluster)
         {
@@ -51,18 +52,18 @@ internal sealed class InFlightFailover(
             return InFlightOutcome.Reject;
         }
 
-        if (!replayable || PickElsewhere(context, cluster, failed, canSendTo) is not { } next)
+        if (!replayable || PickElsewhere(context, cluster, failed) is not { } next)
         {
             return InFlightOutcome.Fail;
         }
 
-        // What the gateway's passive health would do once the request is over, done now, since it will
-        // only see the backend that answered: the failed one leaves rotation, and the dashboard sees the
-        // failure the client does not.
+        // What the gateway's passive health does with a lost connection once the request is over, done
+        // now, since it will only see the backend that answered: the failed one leaves rotation, and the
+        // dashboard sees the failure the client does not.
         if (cluster.Model.Config.HealthCheck?.Passive is { Enabled: true, Policy: var policy }
-            && string.Equals(policy, HealthDefaults.FirstFailurePolicyName, StringComparison.OrdinalIgnoreCase))
+            && string.Equals(policy, HealthDefaults.PassivePolicyName, StringComparison.OrdinalIgnoreCase))
         {
-            FirstFailurePassivePolicy.TakeOutOfRotation(healthUpdater, logger, cluster, failed, ForwarderError.Request);
+            BackendFaultsPassivePolicy.TakeOutOfRotation(healthUpdater, logger, cluster, failed, ForwarderError.Request);
         }
 
         traffic.Record(failed.DestinationId, TrafficOutcome.Failed);
@@ -83,13 +84,13 @@ internal sealed class InFlightFailover(
         && id.Equals(destination.DestinationId, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A healthy destination other than <paramref name="failed"/>, chosen by the cluster's load balancing policy.</summary>
-    private DestinationState? PickElsewhere(HttpContext context, ClusterState cluster, DestinationState failed, Func<DestinationState, bool> canSendTo)
+    private DestinationState? PickElsewhere(HttpContext context, ClusterState cluster, DestinationState failed)
     {
         var available = cluster.DestinationsState.AvailableDestinations;
         var candidates = new List<DestinationState>(available.Count);
         foreach (var destination in available)
         {
-            if (!ReferenceEquals(destination, failed) && DestinationAvailability.IsUp(destination) && canSendTo(destination))
+            if (!ReferenceEquals(destination, failed) && DestinationAvailability.IsUp(destination))
             {
                 candidates.Add(destination);
             }

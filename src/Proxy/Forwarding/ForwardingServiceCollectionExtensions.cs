@@ -1,23 +1,58 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms;
 
 namespace StickyLb.Proxy.Forwarding;
 
-/// <summary>Puts <see cref="Http1Forwarder"/> in front of YARP's forwarder. Call after <c>AddReverseProxy</c>.</summary>
+/// <summary>
+/// What the gateway adds to YARP's forwarder, which carries every request (its HttpClient parses and
+/// pools HTTP/1.1; StickyLb has no client of its own).
+/// </summary>
 internal static class ForwardingServiceCollectionExtensions
 {
-    public static IServiceCollection AddHttp1Forwarding(this IServiceCollection services)
+    /// <summary>The key of YARP's route transform that sets <c>Forwarded</c>; a route that has it keeps it.</summary>
+    private const string ForwardedTransform = "Forwarded";
+
+    private const string ForwardedHeader = "Forwarded";
+
+    /// <summary>
+    /// YARP's default transforms replace a client's <c>X-Forwarded-*</c> headers with the gateway's own,
+    /// but pass a client's RFC 7239 <c>Forwarded</c> header on: a backend that trusts it would take the
+    /// client's word for its own address, scheme and host. Every route drops it, unless the route sets it.
+    /// </summary>
+    public static IReverseProxyBuilder AddForwardingSafeguards(this IReverseProxyBuilder proxy) =>
+        proxy.AddTransforms(context =>
+        {
+            var routeSetsForwarded = context.Route.Transforms?.Any(t => t.ContainsKey(ForwardedTransform)) == true;
+            if (!routeSetsForwarded)
+            {
+                context.AddRequestHeaderRemove(ForwardedHeader);
+            }
+        });
+
+    /// <summary>
+    /// Puts <see cref="ClientConnectionForwarder"/> in front of YARP's forwarder, so that each client
+    /// connection has backend connections of its own (<see cref="ClientConnectionBackends"/>).
+    /// </summary>
+    public static IReverseProxyBuilder AddClientConnectionBackends(this IReverseProxyBuilder proxy)
     {
+        var services = proxy.Services;
         var yarp = services.LastOrDefault(d => d.ServiceType == typeof(IHttpForwarder))
-            ?? throw new InvalidOperationException("AddHttp1Forwarding needs AddReverseProxy first.");
+            ?? throw new InvalidOperationException("AddClientConnectionBackends needs AddReverseProxy first.");
         services.RemoveAll<IHttpForwarder>();
-        services.AddSingleton<Http1ConnectionPools>();
-        services.AddSingleton<IHttpForwarder>(provider => ActivatorUtilities.CreateInstance<Http1Forwarder>(provider, CreateYarpForwarder(provider, yarp)));
-        return services;
+        services.AddSingleton<IHttpForwarder>(provider => ActivatorUtilities.CreateInstance<ClientConnectionForwarder>(provider, CreateYarpForwarder(provider, yarp)));
+        return proxy;
     }
 
     private static IHttpForwarder CreateYarpForwarder(IServiceProvider provider, ServiceDescriptor yarp) =>
         (IHttpForwarder)(yarp.ImplementationInstance
             ?? yarp.ImplementationFactory?.Invoke(provider)
             ?? ActivatorUtilities.CreateInstance(provider, yarp.ImplementationType!));
+
+    /// <summary>400 rather than 502 for a request HttpClient would not send (<see cref="UnforwardableRequestMiddleware"/>).</summary>
+    public static IReverseProxyApplicationBuilder UseUnforwardableRequestAnswer(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.UseMiddleware<UnforwardableRequestMiddleware>();
+        return proxy;
+    }
 }

@@ -38,8 +38,9 @@ public static class GatewayApp
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<SpawnedDestinationsFilter>()
-            .AddConfigFilter<StoreOutageFilter>();
-        builder.Services.AddHttp1Forwarding();
+            .AddConfigFilter<StoreOutageFilter>()
+            .AddForwardingSafeguards()
+            .AddClientConnectionBackends();
         builder.Services.WithoutAuthorizationMiddleware();
 
         app = builder.Build();
@@ -50,6 +51,8 @@ public static class GatewayApp
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
             proxy.UseBackendRequestCounting();
+            proxy.UseUnforwardableRequestAnswer();
+            proxy.UseInFlightFailover();
         }).WithMetadata(ListenerMetadata.Gateway);
         return true;
     }

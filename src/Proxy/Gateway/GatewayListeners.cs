@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using StickyLb.Proxy.Admin;
+using StickyLb.Proxy.Forwarding;
 
 namespace StickyLb.Proxy.Gateway;
 
@@ -23,7 +24,11 @@ public sealed class GatewayListeners
     internal void Configure(KestrelServerOptions kestrel, GatewayOptions options)
     {
         kestrel.AddServerHeader = false;
-        kestrel.Listen(IPAddress.Loopback, options.Port, listener => _gateway = listener);
+        kestrel.Listen(IPAddress.Loopback, options.Port, listener =>
+        {
+            _gateway = listener;
+            ClientConnectionBackends.Attach(listener);
+        });
         kestrel.Listen(IPAddress.Loopback, options.AdminPort, listener =>
         {
             _admin = listener;

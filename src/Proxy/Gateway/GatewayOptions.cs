@@ -1,5 +1,3 @@
-using StickyLb.Proxy.Forwarding;
-
 namespace StickyLb.Proxy.Gateway;
 
 /// <summary>
@@ -46,12 +44,6 @@ public sealed class GatewayOptions
     /// destinations of the <c>ReverseProxy</c> section as they are.
     /// </summary>
     public bool Spawn { get; set; } = true;
-
-    /// <summary>
-    /// Which forwarder carries requests to the backends. Default <see cref="ForwarderMode.Http1"/>:
-    /// StickyLb's pooled HTTP/1.1 client for plain requests, YARP's forwarder for the rest.
-    /// </summary>
-    public ForwarderMode Forwarder { get; set; } = ForwarderMode.Http1;
 
     /// <summary>The address of spawned backend <paramref name="index"/> (1-based).</summary>
     public Uri BackendAddress(int index) => new($"http://127.0.0.1:{BackendPort + index - 1}");

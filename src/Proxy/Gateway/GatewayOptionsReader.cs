@@ -1,5 +1,4 @@
 using System.Globalization;
-using StickyLb.Proxy.Forwarding;
 
 namespace StickyLb.Proxy.Gateway;
 
@@ -44,14 +43,9 @@ internal static class GatewayOptionsReader
             options.Failover = mode;
         }
 
-        if (section["Forwarder"] is { } forwarder)
+        if (section["Forwarder"] is not null)
         {
-            if (!TryParseName<ForwarderMode>(forwarder, out var mode))
-            {
-                return Invalid("forwarder", forwarder, "Http1 or Yarp");
-            }
-
-            options.Forwarder = mode;
+            return "The option --forwarder (Gateway:Forwarder) was removed: every request goes through YARP's forwarder. Remove it from the command line or appsettings.json.";
         }
 
         if (section["Redis"] is { Length: > 0 } redis)

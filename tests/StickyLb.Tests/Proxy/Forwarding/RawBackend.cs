@@ -16,6 +16,7 @@ internal sealed class RawBackend : IAsyncDisposable
     private readonly List<RawConnection> _connections = [];
     private readonly List<Task> _scripts = [];
     private readonly Task _accepting;
+    private int _open;
 
     private RawBackend(Func<RawConnection, Task> script)
     {
@@ -40,6 +41,9 @@ internal sealed class RawBackend : IAsyncDisposable
         }
     }
 
+    /// <summary>How many accepted connections are still open on the backend's side.</summary>
+    public int OpenConnections => Volatile.Read(ref _open);
+
     public static RawBackend Start(Func<RawConnection, Task> script) => new(script);
 
     /// <summary>A backend that answers every request on a connection with the same bytes, keeping it open.</summary>
@@ -63,12 +67,14 @@ internal sealed class RawBackend : IAsyncDisposable
             {
                 socket = await _listener.AcceptSocketAsync(_stopping.Token);
             }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or InvalidOperationException)
             {
+                // Stopped (InvalidOperationException: stopped between two accepts).
                 return;
             }
 
             var connection = new RawConnection(socket, _stopping.Token);
+            Interlocked.Increment(ref _open);
             lock (_connections)
             {
                 _connections.Add(connection);
@@ -90,6 +96,7 @@ internal sealed class RawBackend : IAsyncDisposable
         finally
         {
             connection.Dispose();
+            Interlocked.Decrement(ref _open);
         }
     }
 

@@ -11,13 +11,16 @@ namespace StickyLb.Tests.Proxy.Forwarding;
 internal static class RawClient
 {
     /// <summary>Sends <paramref name="head"/> (which must ask for <c>Connection: close</c>) and the body; returns the status code.</summary>
-    public static async Task<int> SendAsync(Uri server, string head, byte[] body)
+    public static async Task<int> SendAsync(Uri server, string head, byte[] body) =>
+        (await ExchangeAsync(server, [.. RawConnection.Bytes(head), .. body])).Status;
+
+    /// <summary>Sends <paramref name="request"/> as it is and reads until the gateway closes; returns the status code and the whole response as UTF-8 text.</summary>
+    public static async Task<(int Status, string Response)> ExchangeAsync(Uri server, byte[] request)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(server.Host, server.Port, timeout.Token);
-        await socket.SendAsync(RawConnection.Bytes(head), SocketFlags.None, timeout.Token);
-        await socket.SendAsync(body, SocketFlags.None, timeout.Token);
+        await socket.SendAsync(request, SocketFlags.None, timeout.Token);
 
         using var response = new MemoryStream();
         var buffer = new byte[4096];
@@ -28,7 +31,7 @@ internal static class RawClient
         }
 
         // "HTTP/1.1 200 OK"
-        var text = Encoding.Latin1.GetString(response.ToArray());
-        return int.Parse(text.AsSpan(9, 3), CultureInfo.InvariantCulture);
+        var text = Encoding.UTF8.GetString(response.ToArray());
+        return (int.Parse(text.AsSpan(9, 3), CultureInfo.InvariantCulture), text);
     }
 }

@@ -22,6 +22,17 @@ internal sealed class RawConnection(Socket socket, CancellationToken stopping) :
     /// </summary>
     public async Task<RawRequest?> ReadRequestAsync()
     {
+        if (await ReadHeadAsync() is not { } head)
+        {
+            return null;
+        }
+
+        return new RawRequest(head, await ReadBodyAsync(head));
+    }
+
+    /// <summary>The next request's head, up to and including the blank line; null when the gateway closed the connection first.</summary>
+    public async Task<string?> ReadHeadAsync()
+    {
         int end;
         while ((end = IndexOfBlankLine()) < 0)
         {
@@ -33,6 +44,12 @@ internal sealed class RawConnection(Socket socket, CancellationToken stopping) :
 
         var head = Encoding.Latin1.GetString([.. _unread[..end]]);
         _unread.RemoveRange(0, end);
+        return head;
+    }
+
+    /// <summary>The Content-Length body that follows <paramref name="head"/>.</summary>
+    public async Task<byte[]> ReadBodyAsync(string head)
+    {
         var length = ContentLength(head);
         while (_unread.Count < length)
         {
@@ -44,7 +61,7 @@ internal sealed class RawConnection(Socket socket, CancellationToken stopping) :
 
         var body = _unread[..length].ToArray();
         _unread.RemoveRange(0, length);
-        return new RawRequest(head, body);
+        return body;
     }
 
     public async Task SendAsync(byte[] bytes) => await socket.SendAsync(bytes, SocketFlags.None, Stopping);

@@ -2,16 +2,14 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using StickyLb.Proxy.Forwarding;
 
 namespace StickyLb.Tests.Proxy.Forwarding;
 
 /// <summary>
-/// <see cref="Http1Forwarder"/> in a running gateway (<c>--forwarder Http1</c>, the default), against
-/// backends that misbehave on purpose: affinity cookies, connection reuse, stale and refused
-/// connections, timeouts, broken responses, clients that go away, and what it leaves to YARP.
+/// YARP's forwarder in a running gateway, against backends that misbehave on purpose: affinity cookies,
+/// connection reuse, stale and refused connections, timeouts, broken responses, clients that go away.
 /// </summary>
-public sealed class Http1ForwarderTests
+public sealed class ForwardingTests
 {
     private const string Ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
     private const string ServerCookie = "server=1; path=/; samesite=lax; httponly";
@@ -20,21 +18,20 @@ public sealed class Http1ForwarderTests
     public async Task TheFirstResponseCarriesTheBackendsCookieAndTheServerCookie()
     {
         await using var backend = RawBackend.Answering("HTTP/1.1 200 OK\r\nSet-Cookie: cart=3; Path=/\r\nContent-Length: 2\r\n\r\nok");
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
         using var client = gateway.CreateClient();
 
         using var response = await client.GetAsync("/");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(["cart=3; Path=/", ServerCookie], response.Headers.GetValues("Set-Cookie").Order(StringComparer.Ordinal));
-        Assert.Equal(1, gateway.Http1Connections(backend.Address));
     }
 
     [Fact]
     public async Task ARequestAlreadyPinnedGetsNoNewServerCookie()
     {
         await using var backend = RawBackend.Answering("HTTP/1.1 200 OK\r\nSet-Cookie: cart=3; Path=/\r\nContent-Length: 2\r\n\r\nok");
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
         using var client = gateway.CreateClient();
 
         using var request = new HttpRequestMessage(HttpMethod.Get, "/") { Headers = { { "Cookie", "server=1" } } };
@@ -42,14 +39,13 @@ public sealed class Http1ForwarderTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(["cart=3; Path=/"], response.Headers.GetValues("Set-Cookie"));
-        Assert.Equal(1, gateway.Http1Connections(backend.Address));
     }
 
     [Fact]
     public async Task SequentialRequestsShareOneBackendConnection()
     {
         await using var backend = RawBackend.Answering(Ok);
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
         using var client = gateway.CreateClient();
 
         for (var i = 0; i < 10; i++)
@@ -59,7 +55,32 @@ public sealed class Http1ForwarderTests
         }
 
         Assert.Equal(1, backend.AcceptedConnections);
-        Assert.Equal(1, gateway.Http1Connections(backend.Address));
+    }
+
+    [Fact]
+    public async Task EachClientConnectionHasBackendConnectionsOfItsOwnClosedWithIt()
+    {
+        await using var backend = RawBackend.Answering(Ok);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
+        using var first = gateway.CreateClient();
+        using var second = gateway.CreateClient();
+
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal("ok", await first.GetStringAsync($"/first/{i}"));
+            Assert.Equal("ok", await second.GetStringAsync($"/second/{i}"));
+        }
+
+        Assert.Equal(2, backend.AcceptedConnections);
+        first.Dispose();
+        second.Dispose();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (backend.OpenConnections > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(0, backend.OpenConnections);
     }
 
     [Fact]
@@ -68,7 +89,7 @@ public sealed class Http1ForwarderTests
         // Bigger than what one read of the response head brings along, so most of it is copied by the body loop.
         var body = Enumerable.Range(0, 300_000).Select(i => (byte)(i % 251)).ToArray();
         await using var backend = RawBackend.Answering([.. Encoding.Latin1.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"), .. body]);
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
         using var client = gateway.CreateClient();
 
         using var response = await client.GetAsync("/download", HttpCompletionOption.ResponseHeadersRead);
@@ -76,7 +97,6 @@ public sealed class Http1ForwarderTests
 
         Assert.True(received.Length == body.Length, $"{received.Length} of {body.Length} bytes arrived within 10 s.");
         Assert.Equal(body, received);
-        Assert.Equal(1, gateway.Http1Connections(backend.Address));
     }
 
     [Theory]
@@ -84,12 +104,11 @@ public sealed class Http1ForwarderTests
     [InlineData("POST")]
     public async Task ARequestAfterTheBackendClosedTheIdleConnectionGoesOutOnANewOne(string method)
     {
-        // A GET that meets the closed connection is sent again on a new one. A POST cannot be sent
-        // twice (the backend may have seen it), so its connection is checked before reuse, as
-        // HttpClient does.
+        // HttpClient checks a pooled connection before it reuses it, and sends a request that met a
+        // connection closing under it again on a new one when the backend cannot have seen it.
         using var closed = new SemaphoreSlim(0);
         await using var backend = AnsweringOnceThenClosing(closed);
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
         using var client = gateway.CreateClient();
         using var first = await client.GetAsync("/first");
         Assert.True(await closed.WaitAsync(TimeSpan.FromSeconds(10)), "The backend did not close its first connection.");
@@ -114,7 +133,7 @@ public sealed class Http1ForwarderTests
         listener.Start();
         var nobody = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
         listener.Stop();
-        await using var gateway = await ForwardingGateway.StartAsync(nobody, ForwarderMode.Http1);
+        await using var gateway = await ForwardingGateway.StartAsync(nobody);
         using var client = gateway.CreateClient();
         var clock = Stopwatch.StartNew();
 
@@ -133,7 +152,7 @@ public sealed class Http1ForwarderTests
             await Task.Delay(Timeout.Infinite, connection.Stopping);
         });
         await using var gateway = await ForwardingGateway.StartAsync(
-            backend.Address, ForwarderMode.Http1, "--ReverseProxy:Clusters:backends:HttpRequest:ActivityTimeout", "00:00:01");
+            backend.Address, "--ReverseProxy:Clusters:backends:HttpRequest:ActivityTimeout", "00:00:01");
         using var client = gateway.CreateClient(timeout: TimeSpan.FromSeconds(30));
         var clock = Stopwatch.StartNew();
 
@@ -146,14 +165,13 @@ public sealed class Http1ForwarderTests
     [Theory]
     [InlineData("HTTP/1.1 abc\r\n\r\n")]
     [InlineData("HTTP/1.1 200 OK\r\nX-Leak: yes\r\nthis line has no colon\r\nContent-Length: 2\r\n\r\nok")]
-    [InlineData("HTTP/1.1 200 OK\r\nX-Leak: yes\r\nX-Space : before the colon\r\nContent-Length: 2\r\n\r\nok")]
     [InlineData("HTTP/1.1 200 OK\r\nX-Leak: yes\r\nContent-Length: two\r\n\r\nok")]
     [InlineData("HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok")]
     [InlineData("SSH-2.0-OpenSSH_9.6\r\n\r\n")]
     public async Task AMalformedResponseHeadGives502AndNoneOfItsHeaders(string head)
     {
         await using var backend = RawBackend.Answering(head);
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
         using var client = gateway.CreateClient();
 
         using var response = await client.GetAsync("/");
@@ -171,7 +189,7 @@ public sealed class Http1ForwarderTests
             await connection.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
             connection.Close();
         });
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
         using var client = gateway.CreateClient();
 
         using var response = await client.GetAsync("/", HttpCompletionOption.ResponseHeadersRead);
@@ -191,7 +209,7 @@ public sealed class Http1ForwarderTests
             await connection.SendAsync("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
             backendSawClose.SetResult(await connection.WaitForCloseAsync(TimeSpan.FromSeconds(10)));
         });
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
 
         using (var client = new Socket(SocketType.Stream, ProtocolType.Tcp))
         {
@@ -204,11 +222,11 @@ public sealed class Http1ForwarderTests
     }
 
     [Fact]
-    public async Task AChunkedRequestBodyGoesThroughYarpsForwarderWhole()
+    public async Task AChunkedRequestBodyArrivesWhole()
     {
         var body = Enumerable.Range(0, 50_000).Select(i => (byte)(i % 253)).ToArray();
         await using var backend = await RequestRecorder.StartAsync();
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address, ForwarderMode.Http1);
+        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
         using var client = gateway.CreateClient();
 
         using var content = new StreamContent(new UnknownLengthStream(body));
@@ -218,16 +236,14 @@ public sealed class Http1ForwarderTests
         var received = Assert.Single(backend.Requests);
         Assert.Equal(body, received.Body);
         Assert.Contains(received.Headers, h => h.Key == "Transfer-Encoding" && h.Value == "chunked");
-        Assert.Equal(0, gateway.Http1Connections(backend.Address));
     }
 
     [Fact]
-    public async Task ARouteTransformIsStillAppliedInHttp1Mode()
+    public async Task ARouteTransformIsApplied()
     {
         await using var backend = await RequestRecorder.StartAsync();
         await using var gateway = await ForwardingGateway.StartAsync(
             backend.Address,
-            ForwarderMode.Http1,
             "--ReverseProxy:Routes:gateway:Transforms:0:RequestHeader", "X-Test",
             "--ReverseProxy:Routes:gateway:Transforms:0:Set", "yes");
         using var client = gateway.CreateClient();
@@ -236,7 +252,6 @@ public sealed class Http1ForwarderTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains(KeyValuePair.Create("X-Test", "yes"), Assert.Single(backend.Requests).Headers);
-        Assert.Equal(0, gateway.Http1Connections(backend.Address));
     }
 
     /// <summary>Answers one request with keep-alive semantics, then closes the connection anyway and says so.</summary>

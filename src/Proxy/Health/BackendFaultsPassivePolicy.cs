@@ -1,0 +1,79 @@
+using System.Runtime.CompilerServices;
+using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
+
+namespace StickyLb.Proxy.Health;
+
+/// <summary>
+/// Passive health that blames a backend only for its own faults (<see cref="BackendFaults"/>):
+/// <list type="bullet">
+/// <item>a connection refused, reset or closed before any response byte takes the backend out of
+/// rotation at once, for the cluster's <c>Passive:ReactivationPeriod</c>: a dead process shows no other way
+/// faster, and the kill-a-backend story depends on it;</item>
+/// <item>a bad answer (malformed, cut short, timed out) counts toward a failure rate over
+/// <see cref="HealthDefaults.FailureWindow"/>: the backend leaves only when at least
+/// <see cref="HealthDefaults.MinimumFailures"/> of its requests failed and they are at least
+/// <see cref="HealthDefaults.FailureRateLimit"/> of what it served. Like YARP's
+/// <c>TransportFailureRate</c> and HAProxy's <c>observe layer4</c>/<c>error-limit</c>, so that a client
+/// hammering one broken endpoint cannot eject a backend that serves everyone else;</item>
+/// <item>what a client causes (headers that cannot be sent, going away, reading slowly, a broken request
+/// body) and status codes (a 503 while the session store is down is an answer) never count.</item>
+/// </list>
+/// YARP calls this after every proxied request, so it also feeds the dashboard's <see cref="RecentTraffic"/>.
+/// </summary>
+internal sealed class BackendFaultsPassivePolicy(
+    IDestinationHealthUpdater healthUpdater, RecentTraffic traffic, TimeProvider timeProvider, ILogger<BackendFaultsPassivePolicy> logger)
+    : IPassiveHealthCheckPolicy
+{
+    private readonly ConditionalWeakTable<DestinationState, FailureWindow> _windows = [];
+
+    public string Name => HealthDefaults.PassivePolicyName;
+
+    public void RequestProxied(HttpContext context, ClusterState cluster, DestinationState destination)
+    {
+        var error = context.Features.Get<IForwarderErrorFeature>();
+        var fault = BackendFaults.Classify(error);
+        if (fault == BackendFault.Client)
+        {
+            // Not the backend's outcome: neither its health nor its chart.
+            return;
+        }
+
+        var failed = fault != BackendFault.None || context.Response.StatusCode >= StatusCodes.Status500InternalServerError;
+        traffic.Record(destination.DestinationId, failed ? TrafficOutcome.Failed : TrafficOutcome.Ok);
+
+        var window = _windows.GetValue(destination, static _ => new FailureWindow((int)HealthDefaults.FailureWindow.TotalSeconds));
+        var second = timeProvider.GetUtcNow().ToUnixTimeSeconds();
+        switch (fault)
+        {
+            case BackendFault.None:
+                window.RecordSuccess(second);
+                break;
+            case BackendFault.ConnectionLost:
+                window.Clear();
+                TakeOutOfRotation(healthUpdater, logger, cluster, destination, error!.Error);
+                break;
+            case BackendFault.Response:
+                var (failures, total) = window.RecordFailure(second);
+                if (failures >= HealthDefaults.MinimumFailures && failures >= HealthDefaults.FailureRateLimit * total)
+                {
+                    window.Clear();
+                    logger.FailureRateExceeded(destination.DestinationId, failures, total, HealthDefaults.FailureWindow);
+                    TakeOutOfRotation(healthUpdater, logger, cluster, destination, error!.Error);
+                }
+
+                break;
+            default:
+                throw new InvalidOperationException($"Unexpected fault {fault}.");
+        }
+    }
+
+    /// <summary>Marks <paramref name="destination"/> passively unhealthy for the cluster's reactivation period, and says so.</summary>
+    internal static void TakeOutOfRotation(IDestinationHealthUpdater healthUpdater, ILogger logger, ClusterState cluster, DestinationState destination, ForwarderError error)
+    {
+        var period = cluster.Model.Config.HealthCheck?.Passive?.ReactivationPeriod ?? HealthDefaults.ReactivationPeriod;
+        logger.PassiveFailure(destination.DestinationId, error, period);
+        healthUpdater.SetPassive(cluster, destination, DestinationHealth.Unhealthy, period);
+    }
+}
