@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -109,6 +110,55 @@ public sealed class StickySessionTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(KillMethod.AdminApi)]
+    [InlineData(KillMethod.Sigkill)]
+    public async Task NoGetFailsUnderLoadWhenABackendIsKilledUnderRedistribute(KillMethod method)
+    {
+        // Requests on their way to the killed backend are moved (a GET has no body and may be repeated),
+        // the ones after it go elsewhere at once: every user gets an answer, the killed backend's users a
+        // new session elsewhere.
+        await using var gateway = await GatewayProcess.StartAsync(output);
+        var users = await LoggedInUser.LogInAsync(gateway, 30);
+        var failures = new ConcurrentQueue<string>();
+        var answered = 0;
+        using var stop = new CancellationTokenSource();
+        var load = users.Select(async user =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    using var response = await user.Client.Http.GetAsync("/whoami");
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        Interlocked.Increment(ref answered);
+                    }
+                    else
+                    {
+                        failures.Enqueue($"{user.Name}: {(int)response.StatusCode}");
+                    }
+                }
+                catch (HttpRequestException ex)
+                {
+                    failures.Enqueue($"{user.Name}: {ex.Message}");
+                }
+            }
+        }).ToList();
+
+        await WaitForAnswersAsync(() => answered, 300);
+        await KillBackendAsync(gateway, "2", method);
+        var atKill = Volatile.Read(ref answered);
+        await WaitForAnswersAsync(() => answered, atKill + 300);
+        await stop.CancelAsync();
+        await Task.WhenAll(load);
+
+        output.WriteLine($"{answered} answered, {failures.Count} failed, {atKill} of them before the kill");
+        Assert.Empty(failures);
+        Assert.Contains(users, u => u.Backend == "2");
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Theory]
     [InlineData(KillMethod.AdminApi, "Return503Error")]
     [InlineData(KillMethod.Sigkill, "503")]
     public async Task KilledBackendsClientsGet503UntilItIsStartedAgainUnderReturn503Error(KillMethod method, string failover)
@@ -179,6 +229,17 @@ public sealed class StickySessionTests(ITestOutputHelper output)
 
     private static IEnumerable<string> SetCookies(HttpResponseMessage response) =>
         response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [];
+
+    /// <summary>Waits until <paramref name="answered"/> reaches <paramref name="count"/>: the load has run that far.</summary>
+    private static async Task WaitForAnswersAsync(Func<int> answered, int count)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (answered() < count)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), $"Only {answered()} of {count} answers within 30 s.");
+            await Task.Delay(10);
+        }
+    }
 
     internal static async Task KillBackendAsync(GatewayProcess gateway, string id, KillMethod method)
     {

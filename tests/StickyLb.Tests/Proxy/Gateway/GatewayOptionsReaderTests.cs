@@ -51,6 +51,18 @@ public sealed class GatewayOptionsReaderTests
         Assert.DoesNotContain('\n', error);
     }
 
+    [Theory]
+    [InlineData("Http1")]
+    [InlineData("Yarp")]
+    public void TheRemovedForwarderOptionStopsStartUpSayingItWasRemoved(string value)
+    {
+        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Forwarder", value)), out _, out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith("The option --forwarder (Gateway:Forwarder) was removed: every request goes through YARP's forwarder.", error);
+        Assert.DoesNotContain('\n', error);
+    }
+
     [Fact]
     public void TheSameGatewayAndAdminPortIsRefused()
     {
