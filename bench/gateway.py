@@ -4,7 +4,9 @@
 Three trivial backends (nginx `return 200`) sit behind each contender; every client sends
 `Cookie: server=2`, except against stock YARP (bench/StockYarp: YARP with its own "Cookie" affinity),
 whose cookie value is protected by Data Protection: its clients send the `server` cookie it issued for
-destination 2. Rounds alternate between contenders, so a noisy neighbour hurts them all alike; the
+destination 2. A second stock YARP uses YARP's HashCookie policy (no Data Protection per request) with
+the runtime settings StickyLb gives itself, so the gap between it and StickyLb is what StickyLb's own code
+costs on top of YARP. Rounds alternate between contenders, so a noisy neighbour hurts them all alike; the
 report gives the medians of the rounds and the ratios StickyLb/HAProxy, StickyLb/nginx and
 StickyLb/stock YARP. Run it through bench/gateway.sh, which installs the tools and builds StickyLb and
 bench/StockYarp in Release.
@@ -27,6 +29,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROXY_DLL = os.path.join(ROOT, "src", "Proxy", "bin", "Release", "net10.0", "Proxy.dll")
 STOCK_YARP_DLL = os.path.join(ROOT, "bench", "StockYarp", "bin", "Release", "net10.0", "StockYarp.dll")
 STOCK_YARP = "stock YARP, cookie affinity"
+STOCK_YARP_TUNED = "stock YARP, HashCookie affinity, StickyLb's runtime settings"
+# What StickyLb sets for itself (Proxy.csproj, GatewaySchedulingExtensions, ReadyToRunRestart) that a
+# stock YARP gateway can be given from outside: inline socket completions (Kestrel's inline scheduling
+# follows the same variable) and the framework's code JIT-compiled with dynamic PGO.
+STOCK_YARP_TUNED_ENV = {"DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS": "1", "DOTNET_ReadyToRun": "0"}
 COOKIE = "server=2"
 # Where the hand-written part of the results file begins: every change measured on the way, and where
 # the targets stand. A new run replaces the report above it and keeps it.
@@ -216,10 +223,10 @@ def destinations(backends, count):
     return args
 
 
-def start_stock_yarp(processes, backends):
+def start_stock_yarp(processes, backends, name="stock-yarp", extra=(), env=None):
     """Stock YARP (bench/StockYarp) with its own cookie affinity, in front of the three backends."""
     port = free_port()
-    processes.start("stock-yarp", ["dotnet", STOCK_YARP_DLL, "--urls", f"http://127.0.0.1:{port}", *destinations(backends, 3)])
+    processes.start(name, ["dotnet", STOCK_YARP_DLL, "--urls", f"http://127.0.0.1:{port}", *destinations(backends, 3), *extra], env=env)
     wait_http(f"http://127.0.0.1:{port}/")
     return f"http://127.0.0.1:{port}/"
 
@@ -394,8 +401,14 @@ def main():
             "nginx": start_nginx_proxy(processes, folder, backends),
             STOCK_YARP: start_stock_yarp(processes, backends),
         }
+        # YARP's HashCookie policy keeps the destination's hash in the cookie instead of a value protected
+        # with Data Protection, as StickyLb's plain server=N does: with StickyLb's runtime settings, the
+        # nearest stock YARP gets to StickyLb, so the gap between the two is what StickyLb's code costs.
+        contenders[STOCK_YARP_TUNED] = start_stock_yarp(processes, backends, "stock-yarp-tuned", [
+            "--ReverseProxy:Clusters:backends:SessionAffinity:Policy", "HashCookie"], STOCK_YARP_TUNED_ENV)
         cookies = {name: COOKIE for name in contenders}
-        cookies[STOCK_YARP] = stock_yarp_cookie(contenders[STOCK_YARP])
+        for name in (STOCK_YARP, STOCK_YARP_TUNED):
+            cookies[name] = stock_yarp_cookie(contenders[name])
         if args.only == "all":
             contenders["StickyLb, affinity off"] = start_stickylb(processes, "stickylb-no-affinity", quiet + [
                 "--ReverseProxy:Clusters:backends:SessionAffinity:Enabled", "false"])[0]
@@ -457,7 +470,9 @@ def render(args, results):
         f"- Command: `bench/gateway.sh --rounds {args.rounds} --duration {args.duration} --connections {args.connections}"
         f"{' --only main' if args.only == 'main' else ''}{''.join(' --env ' + e for e in args.env)}`; each run: `wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration}s --latency -H 'Cookie: server=2' URL`.",
-        "- Stock YARP (bench/StockYarp) gets, instead of `server=2`, the `server` cookie its own \"Cookie\" affinity issued for backend 2.",
+        "- Stock YARP (bench/StockYarp) gets, instead of `server=2`, the `server` cookie its own affinity issued for backend 2. "
+        "Its second contender uses YARP's `HashCookie` policy (no Data Protection per request) and the environment "
+        f"StickyLb sets for itself: {', '.join(f'`{k}={v}`' for k, v in STOCK_YARP_TUNED_ENV.items())}.",
         "- Backends: three nginx servers answering `return 200`. Everything (wrk, proxies, backends) shares the same cores;",
         f"  rounds alternate between contenders (every other round in reverse order). Figures are medians of {args.rounds} rounds.",
         "",
@@ -488,6 +503,11 @@ def render(args, results):
         lines.append(f"- StickyLb / stock YARP with its cookie affinity: throughput **{ratio('StickyLb', STOCK_YARP, 'rps'):.2f}x**, "
                      f"p99 latency **{ratio('StickyLb', STOCK_YARP, 'p99'):.2f}x** "
                      f"(median of per-round ratios: {paired('StickyLb', STOCK_YARP, 'rps'):.2f}x and {paired('StickyLb', STOCK_YARP, 'p99'):.2f}x).")
+    if STOCK_YARP_TUNED in med:
+        lines.append(f"- StickyLb / stock YARP with HashCookie and StickyLb's runtime settings (what StickyLb's own affinity, failover, "
+                     f"health and per-client-connection backends cost on top of YARP): throughput **{ratio('StickyLb', STOCK_YARP_TUNED, 'rps'):.2f}x**, "
+                     f"p99 latency **{ratio('StickyLb', STOCK_YARP_TUNED, 'p99'):.2f}x** "
+                     f"(median of per-round ratios: {paired('StickyLb', STOCK_YARP_TUNED, 'rps'):.2f}x and {paired('StickyLb', STOCK_YARP_TUNED, 'p99'):.2f}x).")
     if "StickyLb, affinity off" in med:
         lines.append(f"- Cost of affinity: StickyLb with the sticky policy does {ratio('StickyLb', 'StickyLb, affinity off', 'rps'):.2f}x "
                      f"the throughput of StickyLb without it (per-round ratios: {paired('StickyLb', 'StickyLb, affinity off', 'rps'):.2f}x).")
