@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Session load+commit latency: memory mode, redis mode (StickyLb's RESP client) and redis-benchmark's
+# Session load+commit latency: memory mode, redis mode (RedisCache on StackExchange.Redis) and redis-benchmark's
 # own figures for the same commands on the same redis-server. Writes bench/session-store-results.md.
 #   bench/session-store.sh [--iterations 5000] [--rounds 5]
 set -euo pipefail

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using StickyLb.Shared;
 
 namespace StickyLb.BackendApp.Hosting;
 
@@ -26,7 +27,12 @@ internal sealed class BackendOptions : IValidatableObject
     [RegularExpression("^(memory|redis)$", ErrorMessage = "Backend:Store must be 'memory' or 'redis'.")]
     public string Store { get; set; } = MemoryStore;
 
-    /// <summary>The store's <c>host:port</c>; required in redis mode. Default none.</summary>
+    /// <summary>
+    /// The store as a StackExchange.Redis configuration string (<c>host:port</c>, with <c>password=</c>,
+    /// <c>ssl=true</c>, ...); required in redis mode. The gateway hands it down in the environment
+    /// (<c>Backend__Redis</c>), never on the command line, where it and its password would be visible to
+    /// every user of the machine. Default none.
+    /// </summary>
     public string? Redis { get; set; }
 
     /// <summary>
@@ -50,6 +56,10 @@ internal sealed class BackendOptions : IValidatableObject
         if (Store == RedisStore && string.IsNullOrWhiteSpace(Redis))
         {
             yield return new ValidationResult("Backend:Redis (host:port) is required with Backend:Store redis.", [nameof(Redis)]);
+        }
+        else if (Store == RedisStore && !StoreConfiguration.TryParse(Redis!, out _, out var error))
+        {
+            yield return new ValidationResult($"Backend:Redis '{StoreConfiguration.Mask(Redis!)}' is not a StackExchange.Redis configuration string: {error}", [nameof(Redis)]);
         }
     }
 }

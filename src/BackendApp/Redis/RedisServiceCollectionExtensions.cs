@@ -1,39 +1,52 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using StickyLb.BackendApp.Hosting;
 using StickyLb.BackendApp.Sessions;
+using StickyLb.Shared;
 
 namespace StickyLb.BackendApp.Redis;
 
-/// <summary>Registers the shared Redis-protocol store for sessions and the Data Protection key ring.</summary>
+/// <summary>
+/// Registers the shared store of redis mode: one StackExchange.Redis multiplexer for the process,
+/// Microsoft's <see cref="RedisCache"/> for sessions and the Data Protection key ring in the same store.
+/// </summary>
 internal static class RedisServiceCollectionExtensions
 {
     /// <summary>The application name all backends share in redis mode, so that each reads the others' cookies.</summary>
     public const string SharedApplicationName = "StickyLb";
 
-    /// <summary>How long connecting to the store may take.</summary>
-    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
-
-    /// <summary>How long a store command may take: within the 2 s a user waits for a 503 at most.</summary>
-    public static readonly TimeSpan CommandTimeout = TimeSpan.FromMilliseconds(1500);
+    /// <summary>The key ring's key after the prefix: the package's default name, under StickyLb's prefix.</summary>
+    public const string KeyRingKey = "DataProtection-Keys";
 
     public static IServiceCollection AddRedisSessionStore(this IServiceCollection services)
     {
-        services.AddSingleton(provider => new RespConnection(
-            provider.GetRequiredService<IOptions<BackendOptions>>().Value.Redis!, ConnectTimeout, CommandTimeout));
-        services.AddSingleton<IDistributedCache>(provider => new RespDistributedCache(
-            provider.GetRequiredService<RespConnection>(),
-            provider.GetRequiredService<IOptions<BackendOptions>>().Value.RedisKeyPrefix,
-            provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IStoreHealth, RespStoreHealth>();
+        // abortConnect=false (StoreConfiguration): this returns even when the store is down, and the
+        // multiplexer connects by itself once it is back.
+        services.AddSingleton<IConnectionMultiplexer>(provider => ConnectionMultiplexer.Connect(
+            StoreConfiguration.Parse(provider.GetRequiredService<IOptions<BackendOptions>>().Value.Redis!)));
 
+        services.AddStackExchangeRedisCache(_ => { });
+        services.AddOptions<RedisCacheOptions>()
+            .Configure<IServiceProvider, IOptions<BackendOptions>>((cache, provider, backend) =>
+            {
+                cache.InstanceName = backend.Value.RedisKeyPrefix;
+                cache.ConnectionMultiplexerFactory = () => Task.FromResult(provider.GetRequiredService<IConnectionMultiplexer>());
+            });
+        services.AddSingleton<IStoreHealth, RedisStoreHealth>();
+
+        // What PersistKeysToStackExchangeRedis does, with the process's one multiplexer: that
+        // extension wants a connected multiplexer while the services are still being registered.
         services.AddDataProtection().SetApplicationName(SharedApplicationName);
         services.AddOptions<KeyManagementOptions>()
-            .Configure<RespConnection, IOptions<BackendOptions>>((keys, store, backend) =>
-                keys.XmlRepository = new RespXmlRepository(store, backend.Value.RedisKeyPrefix + "DataProtection-Keys"));
-        services.AddHostedService<KeyRingWarmup>();
+            .Configure<IConnectionMultiplexer, IOptions<BackendOptions>>((keys, store, backend) =>
+                keys.XmlRepository = new RedisXmlRepository(() => store.GetDatabase(), backend.Value.RedisKeyPrefix + KeyRingKey));
+
+        services.AddHostedService<StoreWarmup>();
+        services.AddExceptionHandler<StoreOutageExceptionHandler>();
         return services;
     }
 }

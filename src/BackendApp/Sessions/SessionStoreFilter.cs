@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+
 namespace StickyLb.BackendApp.Sessions;
 
 /// <summary>
@@ -45,7 +46,8 @@ internal sealed partial class SessionStoreFilter(SessionTracker tracker, ILogger
         return result;
     }
 
-    private static ProblemHttpResult StoreUnavailable() => TypedResults.Problem(
+    /// <summary>The answer to a request the session store could not serve.</summary>
+    internal static ProblemHttpResult StoreUnavailable() => TypedResults.Problem(
         statusCode: StatusCodes.Status503ServiceUnavailable,
         title: "Session store unavailable",
         detail: "The session store did not answer in time; nothing was changed. Try again shortly.");

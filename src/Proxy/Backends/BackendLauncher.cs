@@ -11,8 +11,11 @@ internal static class BackendLauncher
 {
     private const string AppName = "BackendApp";
 
-    /// <param name="storeEndpoint">The shared store's <c>host:port</c> in redis mode, else null.</param>
-    public static ProcessStartInfo CreateStartInfo(string id, Uri address, GatewayOptions options, string? storeEndpoint)
+    /// <summary>The environment variable that hands a backend the store's configuration string (<c>Backend:Redis</c>).</summary>
+    public const string StoreVariable = "Backend__Redis";
+
+    /// <param name="storeConfiguration">The shared store's configuration string in redis mode, else null.</param>
+    public static ProcessStartInfo CreateStartInfo(string id, Uri address, GatewayOptions options, string? storeConfiguration)
     {
         var folder = AppContext.BaseDirectory;
         var appHost = Path.Combine(folder, OperatingSystem.IsWindows() ? AppName + ".exe" : AppName);
@@ -26,10 +29,12 @@ internal static class BackendLauncher
         startInfo.ArgumentList.Add(id);
         startInfo.ArgumentList.Add("--Backend:Store");
         startInfo.ArgumentList.Add(options.Store.ToString().ToLowerInvariant());
-        if (storeEndpoint is not null)
+        // In the environment, not on the command line: any user of the machine can read a process's
+        // command line (ps), and the string may hold the store's password.
+        startInfo.Environment.Remove(StoreVariable);
+        if (storeConfiguration is not null)
         {
-            startInfo.ArgumentList.Add("--Backend:Redis");
-            startInfo.ArgumentList.Add(storeEndpoint);
+            startInfo.Environment[StoreVariable] = storeConfiguration;
         }
 
         startInfo.ArgumentList.Add("--Backend:ParentPid");

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 
 namespace StickyLb.Proxy.Backends;
@@ -24,13 +25,16 @@ public sealed class BackendProbe : IDisposable
         Timeout = ProbeTimeout,
     };
 
-    /// <summary>The backend's health report, or null when it does not answer 200 in time.</summary>
+    /// <summary>
+    /// The backend's health report, or null when it does not answer in time. A backend that answers 503
+    /// because its store is out (redis mode) reports too: it runs, and serves once the store is back.
+    /// </summary>
     public async Task<BackendHealthReport?> GetHealthAsync(Uri address, CancellationToken cancellationToken)
     {
         try
         {
             using var response = await _client.GetAsync(new Uri(address, HealthPath), cancellationToken);
-            return response.IsSuccessStatusCode
+            return response.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable
                 ? await response.Content.ReadFromJsonAsync<BackendHealthReport>(cancellationToken)
                 : null;
         }

@@ -77,7 +77,7 @@ public sealed class BackendProcess : IDisposable
             _process?.Dispose();
             var process = new Process
             {
-                StartInfo = BackendLauncher.CreateStartInfo(Id, Address, _options, _store.Endpoint),
+                StartInfo = BackendLauncher.CreateStartInfo(Id, Address, _options, _store.Configuration),
                 EnableRaisingEvents = true,
             };
             process.OutputDataReceived += (_, e) => _output.Add(e.Data);

@@ -18,7 +18,11 @@ public sealed class GatewayOptions
     /// <summary>Where sessions live. Default <see cref="StoreMode.Memory"/>.</summary>
     public StoreMode Store { get; set; } = StoreMode.Memory;
 
-    /// <summary><c>host:port</c> of an existing Redis-protocol server for redis mode. Default none.</summary>
+    /// <summary>
+    /// An existing store for redis mode, as a StackExchange.Redis configuration string (<c>host:port</c>,
+    /// <c>password=</c>, <c>user=</c>, <c>ssl=true</c>, several endpoints, <c>serviceName=</c>). It may hold a
+    /// password: show <see cref="Store.StoreSupervisor.Endpoint"/> instead. Default none: an embedded store.
+    /// </summary>
     public string? Redis { get; set; }
 
     /// <summary>The failover policy at start-up; the admin API can flip it live. Default Redistribute.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Gateway;
 
@@ -50,9 +51,9 @@ internal static class GatewayOptionsReader
 
         if (section["Redis"] is { Length: > 0 } redis)
         {
-            if (!IsHostPort(redis))
+            if (!StoreConfiguration.TryParse(redis, out _, out var reason))
             {
-                return Invalid("redis", redis, "host:port, for example 127.0.0.1:6379");
+                return Invalid("redis", StoreConfiguration.Mask(redis), $"a StackExchange.Redis configuration string such as 127.0.0.1:6379 or redis.example.com:6380,password=...,ssl=true ({reason.TrimEnd('.')})");
             }
 
             options.Redis = redis;
@@ -168,15 +169,6 @@ internal static class GatewayOptionsReader
 
         set(value);
         return null;
-    }
-
-    private static bool IsHostPort(string value)
-    {
-        var colon = value.LastIndexOf(':');
-        return colon > 0
-            && Uri.CheckHostName(value[..colon].Trim('[', ']')) != UriHostNameType.Unknown
-            && int.TryParse(value.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var port)
-            && port is > 0 and <= 65535;
     }
 
     private static bool IsNumber(string value) => value.Length > 0 && value.All(char.IsAsciiDigit);

@@ -1,20 +1,24 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
-using StickyLb.BackendApp.Redis;
+using StackExchange.Redis;
 using StickyLb.Proxy.Gateway;
+using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Store;
 
 /// <summary>
-/// The shared session store of redis mode. With <c>--redis host:port</c> it only checks that the
-/// server answers. Without it, it starts one on 127.0.0.1 (<c>redis-server</c> from PATH, else Garnet
+/// The shared session store of redis mode. With <c>--redis</c> (a StackExchange.Redis configuration
+/// string) it only checks that the store answers and takes the credentials. Without it, it starts one on 127.0.0.1 (<c>redis-server</c> from PATH, else Garnet
 /// from the repository's .NET local tool manifest) before the backends start, and stops it on exit.
 /// </summary>
 public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<StoreSupervisor> logger) : IHostedService, IDisposable
 {
     /// <summary>How long the store may take to answer its first <c>PING</c>.</summary>
     public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long a store given with <c>--redis</c> may take to answer at start-up.</summary>
+    private static readonly TimeSpan ExternalTimeout = TimeSpan.FromSeconds(3);
 
     /// <summary>How long after the embedded store dies it is started again; doubled after each failed attempt.</summary>
     public static readonly TimeSpan RestartDelay = TimeSpan.FromSeconds(1);
@@ -37,8 +41,11 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
     // after it is an outage: the store is started again (the one place that clears this flag does it).
     private int _ready;
 
-    /// <summary>The store's <c>host:port</c> once started; null in memory mode.</summary>
+    /// <summary>The store's <c>host:port</c> (several, comma-separated, for several endpoints) once started; null in memory mode. Never a password.</summary>
     public string? Endpoint { get; private set; }
+
+    /// <summary>The configuration string the backends connect with (<c>--redis</c> as given, password included); null in memory mode.</summary>
+    internal string? Configuration { get; private set; }
 
     /// <summary>What runs the store: <c>redis-server</c>, <c>garnet</c> or <c>external</c>; null in memory mode.</summary>
     public string? Kind { get; private set; }
@@ -52,17 +59,23 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
 
         if (_options.Redis is { } external)
         {
-            (Kind, Endpoint) = ("external", external);
-            if (!await AnswersPingAsync(external, TimeSpan.FromSeconds(3), cancellationToken))
+            (Kind, Endpoint, Configuration) = ("external", StoreConfiguration.Endpoints(StoreConfiguration.Parse(external)), external);
+            switch (await StoreProbe.PingAsync(external, ExternalTimeout, cancellationToken))
             {
-                throw new StoreStartException($"The store at {external} (--redis) does not answer PING; start it or point --redis elsewhere.");
+                case StoreAnswer.Answers:
+                    return;
+                case StoreAnswer.RefusesCredentials:
+                    throw new StoreStartException($"The store at {Endpoint} (--redis) refused the credentials it was given; check password= and user= in --redis.");
+                case StoreAnswer.Silent:
+                    throw new StoreStartException($"The store at {Endpoint} (--redis) does not answer PING; start it or point --redis elsewhere.");
+                default:
+                    throw new UnreachableException();
             }
-
-            return;
         }
 
         Endpoint = $"127.0.0.1:{_options.StorePort.ToString(CultureInfo.InvariantCulture)}";
-        if (await AnswersPingAsync(Endpoint, TimeSpan.FromMilliseconds(300), cancellationToken))
+        Configuration = Endpoint;
+        if (await StoreProbe.PingAsync(Configuration, TimeSpan.FromMilliseconds(300), cancellationToken) != StoreAnswer.Silent)
         {
             throw new StoreStartException($"Something already answers on {Endpoint}; stop it, pass it with --redis {Endpoint}, or choose --store-port.");
         }
@@ -96,11 +109,14 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         MarkReady(process);
     }
 
-    /// <summary>Waits until <paramref name="process"/> answers <c>PING</c>: null, or why it did not.</summary>
+    /// <summary>
+    /// Waits until <paramref name="process"/> answers <c>PING</c>, then warms it up with the commands the
+    /// backends will send (<see cref="StoreProbe.WarmUpAsync"/>): null, or why it is not ready.
+    /// </summary>
     private async Task<string?> WaitUntilReadyAsync(Process process, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
-        while (!await AnswersPingAsync(Endpoint!, TimeSpan.FromMilliseconds(500), cancellationToken))
+        while (await StoreProbe.PingAsync(Configuration!, TimeSpan.FromMilliseconds(500), cancellationToken) != StoreAnswer.Answers)
         {
             if (process.HasExited || stopwatch.Elapsed > ReadyTimeout)
             {
@@ -111,7 +127,15 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
             await Task.Delay(50, cancellationToken);
         }
 
-        return null;
+        try
+        {
+            await StoreProbe.WarmUpAsync(Configuration!, cancellationToken);
+            return null;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            return $"it answers PING but failed the session commands: {ex.Message}";
+        }
     }
 
     /// <summary>From now on an exit of <paramref name="process"/> is an outage, to restart from; it may already be one.</summary>
@@ -334,18 +358,10 @@ public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<St
         }
     }
 
-    /// <summary>Whether a Redis-protocol server answers <c>PING</c> at <paramref name="endpoint"/> in time.</summary>
-    public static async Task<bool> AnswersPingAsync(string endpoint, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        await using var connection = new RespConnection(endpoint, timeout, timeout);
-        return await connection.AnswersPingAsync(timeout, cancellationToken);
-    }
-
     /// <summary>The full path of <paramref name="program"/> on PATH, or null.</summary>
     internal static string? FindOnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "")
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(folder => Path.Combine(folder, program))
             .FirstOrDefault(File.Exists);
-
 }

@@ -5,7 +5,7 @@ using StickyLb.BackendApp;
 namespace StickyLb.Tests.Infrastructure;
 
 /// <summary>One BackendApp in process (TestServer), as backend <paramref name="id"/>.</summary>
-/// <param name="redis">The store's <c>host:port</c> for redis mode; null for memory mode.</param>
+/// <param name="redis">The store's configuration string (<c>host:port</c>, maybe <c>,password=...</c>) for redis mode; null for memory mode.</param>
 internal sealed class BackendAppFactory(string id = "1", string? redis = null) : WebApplicationFactory<BackendAssemblyMarker>
 {
     protected override void ConfigureWebHost(IWebHostBuilder builder)

@@ -3,12 +3,14 @@ using System.Runtime.InteropServices;
 
 namespace StickyLb.Tests.Infrastructure;
 
-/// <summary>Signals for the process tests: SIGTERM and SIGINT as a service manager or a terminal sends them.</summary>
+/// <summary>Signals for the process tests: SIGTERM and SIGINT as a service manager or a terminal sends them, SIGSTOP and SIGCONT to hang a process.</summary>
 internal static partial class Posix
 {
     public const int SigInt = 2;
     public const int SigKill = 9;
     public const int SigTerm = 15;
+    public const int SigCont = 18;
+    public const int SigStop = 19;
 
     public static void Signal(int pid, int signal)
     {

@@ -1,14 +1,15 @@
 using System.Diagnostics;
 using System.Globalization;
-using StickyLb.BackendApp.Redis;
+using StackExchange.Redis;
 using StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Store;
 
 namespace StickyLb.Tests.Infrastructure;
 
 /// <summary>
 /// A real Redis-protocol server for store tests: redis-server (when it is on PATH) or Garnet (from
 /// the repository's tool manifest), on a free port, persisting every write, so that a test can kill
-/// it with SIGKILL and start it again with its data.
+/// it with SIGKILL and start it again with its data, or hang it with SIGSTOP.
 /// </summary>
 internal sealed class StoreServer : IAsyncDisposable
 {
@@ -19,9 +20,10 @@ internal sealed class StoreServer : IAsyncDisposable
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("stickylb-store-").FullName;
     private Process? _process;
 
-    private StoreServer(string kind)
+    private StoreServer(string kind, string? password)
     {
         Kind = kind;
+        Password = password;
         Port = FreePorts.Next();
     }
 
@@ -29,7 +31,13 @@ internal sealed class StoreServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The password the server requires (redis-server's <c>--requirepass</c>), or null.</summary>
+    public string? Password { get; }
+
     public string Endpoint => $"127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>What <c>--redis</c> takes to reach this server: its endpoint, and its password if it has one.</summary>
+    public string Configuration => Password is null ? Endpoint : $"{Endpoint},password={Password}";
 
     /// <summary>The servers this machine can run: Garnet always, redis-server when it is on PATH.</summary>
     public static TheoryData<string> Kinds()
@@ -50,11 +58,12 @@ internal sealed class StoreServer : IAsyncDisposable
     public static Dictionary<string, string> EmbeddedEnvironment(string kind) =>
         kind == Garnet ? new() { ["PATH"] = Directory.CreateTempSubdirectory("stickylb-empty-path-").FullName } : [];
 
-    public static bool IsRedisServerInstalled => StickyLb.Proxy.Store.StoreSupervisor.FindOnPath("redis-server") is not null;
+    public static bool IsRedisServerInstalled => StoreSupervisor.FindOnPath("redis-server") is not null;
 
-    public static async Task<StoreServer> StartAsync(string kind)
+    /// <param name="password">A password the server requires of its clients; null for none.</param>
+    public static async Task<StoreServer> StartAsync(string kind, string? password = null)
     {
-        var server = new StoreServer(kind);
+        var server = new StoreServer(kind, password);
         try
         {
             await server.RestartAsync();
@@ -67,8 +76,25 @@ internal sealed class StoreServer : IAsyncDisposable
         }
     }
 
-    /// <summary>A new connection to this server.</summary>
-    public RespConnection Connect() => new(Endpoint, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2));
+    /// <summary>A new connection to this server, to look at what the code under test wrote.</summary>
+    public Task<ConnectionMultiplexer> ConnectAsync() =>
+        ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { Endpoint }, Password = Password, AllowAdmin = true, SyncTimeout = 5000, AsyncTimeout = 5000 });
+
+    /// <summary>SIGSTOP: the server hangs with its connections open, as an overloaded or swapping one does. <see cref="Resume"/> undoes it.</summary>
+    public void Pause() => SignalAll(Posix.SigStop);
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => SignalAll(Posix.SigCont);
+
+    /// <summary>Signals the server and its descendants: <c>dotnet garnet-server</c> runs Garnet as a child.</summary>
+    private void SignalAll(int signal)
+    {
+        var process = _process ?? throw new InvalidOperationException("The server is not running.");
+        foreach (var pid in ProcessTree.Descendants(process.Id).Select(p => p.Pid).Prepend(process.Id))
+        {
+            Posix.Signal(pid, signal);
+        }
+    }
 
     /// <summary>SIGKILL: what a crash does. The whole tree: <c>dotnet garnet-server</c> runs Garnet as a child.</summary>
     public void Kill()
@@ -91,10 +117,15 @@ internal sealed class StoreServer : IAsyncDisposable
         var port = Port.ToString(CultureInfo.InvariantCulture);
         if (Kind == Redis)
         {
-            startInfo = new ProcessStartInfo(StickyLb.Proxy.Store.StoreSupervisor.FindOnPath("redis-server")!)
+            startInfo = new ProcessStartInfo(StoreSupervisor.FindOnPath("redis-server")!)
             {
                 ArgumentList = { "--port", port, "--bind", "127.0.0.1", "--dir", _dataDirectory, "--save", "", "--appendonly", "yes", "--appendfsync", "always" },
             };
+            if (Password is not null)
+            {
+                startInfo.ArgumentList.Add("--requirepass");
+                startInfo.ArgumentList.Add(Password);
+            }
         }
         else
         {
@@ -110,6 +141,13 @@ internal sealed class StoreServer : IAsyncDisposable
                 },
                 WorkingDirectory = AppContext.BaseDirectory,
             };
+            if (Password is not null)
+            {
+                startInfo.ArgumentList.Add("--auth");
+                startInfo.ArgumentList.Add("Password");
+                startInfo.ArgumentList.Add("--password");
+                startInfo.ArgumentList.Add(Password);
+            }
         }
 
         startInfo.UseShellExecute = false;
@@ -122,7 +160,7 @@ internal sealed class StoreServer : IAsyncDisposable
         _process.BeginErrorReadLine();
 
         var stopwatch = Stopwatch.StartNew();
-        while (!await StickyLb.Proxy.Store.StoreSupervisor.AnswersPingAsync(Endpoint, TimeSpan.FromSeconds(1), CancellationToken.None))
+        while (await StoreProbe.PingAsync(Configuration, TimeSpan.FromSeconds(1), CancellationToken.None) != StoreAnswer.Answers)
         {
             if (_process.HasExited || stopwatch.Elapsed > TimeSpan.FromSeconds(60))
             {

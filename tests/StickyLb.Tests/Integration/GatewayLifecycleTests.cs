@@ -171,7 +171,7 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
     [InlineData("backends '0'", "--backends", "0")]
     [InlineData("port 'http'", "--port", "http")]
     [InlineData("spawn 'maybe'", "--spawn", "maybe")]
-    [InlineData("redis 'nowhere'", "--redis", "nowhere")]
+    [InlineData("redis '127.0.0.1:6379,password=*****,bogus=1'", "--redis", "127.0.0.1:6379,password=hunter2,bogus=1")]
     [InlineData("HashCookie", "--ReverseProxy:Clusters:backends:SessionAffinity:Policy", "HashCookie")]
     public async Task ABadOptionStopsStartUpWithOneClearLine(string named, params string[] args)
     {
@@ -183,6 +183,7 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
         var line = Assert.Single(gateway.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("stickylb: ", line);
         Assert.Contains(named, line);
+        Assert.DoesNotContain("hunter2", gateway.Output);
     }
 
     [Fact]

@@ -72,7 +72,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         {
             gateway.Signal(Posix.SigTerm);
             await gateway.WaitForExitAsync(TimeSpan.FromSeconds(15));
-            Assert.False(await StoreSupervisor.AnswersPingAsync($"127.0.0.1:{storePort}", TimeSpan.FromSeconds(1), CancellationToken.None), "The embedded store outlived the gateway.");
+            Assert.Equal(StoreAnswer.Silent, await StoreProbe.PingAsync($"127.0.0.1:{storePort}", TimeSpan.FromSeconds(1), CancellationToken.None));
         }
 
         users.ForEach(u => u.Dispose());
@@ -80,7 +80,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(StoreServer.Kinds), MemberType = typeof(StoreServer))]
-    public async Task ADeadStoreIsA503WithinTwoSecondsAndTheGatewayRecoversWhenItReturns(string kind)
+    public async Task ADeadStoreIsA503WithinTwoSecondsAndTheGatewayRecoversWhenItReturnsWithBackendsStartedMeanwhile(string kind)
     {
         await using var store = await StoreServer.StartAsync(kind);
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "redis", "--redis", store.Endpoint);
@@ -106,6 +106,14 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         using var backendHealth = new HttpClient();
         using var health = await backendHealth.GetAsync($"http://127.0.0.1:{gateway.BackendPort}/healthz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+
+        // A backend started while the store is out counts as started (its /healthz says 503, and why): it
+        // cannot read the key ring yet, and reads it on a later request once the store is back.
+        using var kill = await gateway.Admin.PostAsync("/api/backends/2/kill", null);
+        var restart = Stopwatch.StartNew();
+        using var start = await gateway.Admin.PostAsync("/api/backends/2/start", null);
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (kill.StatusCode, start.StatusCode));
+        Assert.True(restart.Elapsed < TimeSpan.FromSeconds(15), $"The start took {restart.Elapsed}.");
 
         await store.RestartAsync();
         var recovery = Stopwatch.StartNew();

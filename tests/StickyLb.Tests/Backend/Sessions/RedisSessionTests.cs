@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using StackExchange.Redis;
 using StickyLb.BackendApp.Endpoints;
-using StickyLb.BackendApp.Redis;
 using StickyLb.Tests.Infrastructure;
 
 namespace StickyLb.Tests.Backend.Sessions;
@@ -11,6 +11,8 @@ namespace StickyLb.Tests.Backend.Sessions;
 [Trait("Category", "Store")]
 public sealed class RedisSessionTests
 {
+    private const string KeyRing = "StickyLb:DataProtection-Keys";
+
     [Theory]
     [MemberData(nameof(StoreServer.Kinds), MemberType = typeof(StoreServer))]
     public async Task AnyBackendReadsASessionAnotherBackendCreated(string kind)
@@ -37,20 +39,20 @@ public sealed class RedisSessionTests
         await using var server = await StoreServer.StartAsync(kind);
         await using var backend = new BackendAppFactory("1", server.Endpoint);
         using var browser = backend.CreateBrowser();
-        await using var store = server.Connect();
+        await using var connection = await server.ConnectAsync();
+        var store = connection.GetDatabase();
 
         await browser.PostAsJsonAsync("/login", new { user = "alice" });
-        var keys = await store.ExecuteAsync(RespProtocol.Command("KEYS", "StickyLb:*"), CancellationToken.None);
-        var sessionKey = keys.Items!.Select(k => k.AsString()!).Single(k => k != "StickyLb:DataProtection-Keys");
-        var fields = await store.ExecuteAsync(RespProtocol.Command("HMGET", sessionKey, "absexp", "sldexp", "data"), CancellationToken.None);
-        var ttl = await store.ExecuteAsync(RespProtocol.Command("TTL", sessionKey), CancellationToken.None);
-        var ring = await store.ExecuteAsync(RespProtocol.Command("LRANGE", "StickyLb:DataProtection-Keys", 0, -1), CancellationToken.None);
+        var sessionKey = SessionKey(connection, server);
+        var fields = await store.HashGetAsync(sessionKey, ["absexp", "sldexp", "data"]);
+        var ttl = await store.KeyTimeToLiveAsync(sessionKey);
+        var ring = await store.ListRangeAsync(KeyRing);
 
-        Assert.Equal("-1", fields.Items![0].AsString());
-        Assert.Equal(TimeSpan.FromMinutes(20).Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture), fields.Items[1].AsString());
-        Assert.True(fields.Items[2].Bulk!.AsSpan().IndexOf("alice"u8) >= 0);
-        Assert.InRange(ttl.Number, 1190, 1200);
-        Assert.StartsWith("<key ", Assert.Single(ring.Items!).AsString());
+        Assert.Equal("-1", (string?)fields[0]);
+        Assert.Equal(TimeSpan.FromMinutes(20).Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture), (string?)fields[1]);
+        Assert.True(((byte[])fields[2]!).AsSpan().IndexOf("alice"u8) >= 0);
+        Assert.InRange(ttl!.Value, TimeSpan.FromSeconds(1190), TimeSpan.FromSeconds(1200));
+        Assert.StartsWith("<key ", (string?)Assert.Single(ring));
     }
 
     [Theory]
@@ -95,14 +97,7 @@ public sealed class RedisSessionTests
         server.Kill();
         using var duringOutage = await browser.PostAsJsonAsync("/cart/items", new { item = "during" });
         await server.RestartAsync();
-        var recovery = Stopwatch.StartNew();
-        HttpStatusCode status;
-        do
-        {
-            using var probe = await browser.GetAsync("/cart");
-            status = probe.StatusCode;
-        }
-        while (status != HttpStatusCode.OK && recovery.Elapsed < TimeSpan.FromSeconds(5));
+        var status = await WaitForStatusAsync(() => browser.GetAsync("/cart"), HttpStatusCode.OK);
         using var after = await browser.PostAsJsonAsync("/cart/items", new { item = "after" });
         acknowledged.Add("after");
         var cart = await browser.GetFromJsonAsync<CartResponse>("/cart");
@@ -112,4 +107,140 @@ public sealed class RedisSessionTests
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         Assert.Equal(acknowledged, cart!.Items);
     }
+
+    [Theory]
+    [MemberData(nameof(StoreServer.Kinds), MemberType = typeof(StoreServer))]
+    public async Task WhileTheStoreIsHungSessionRequestsAre503WithinTwoSecondsAndTheBackendRecoversWhenItResumes(string kind)
+    {
+        await using var server = await StoreServer.StartAsync(kind);
+        await using var backend = new BackendAppFactory("1", server.Endpoint);
+        using var browser = backend.CreateBrowser();
+        using var before = await browser.PostAsJsonAsync("/cart/items", new { item = "before" });
+
+        server.Pause();
+        (HttpStatusCode Status, string? Type, TimeSpan Elapsed) whoAmI, addToCart;
+        try
+        {
+            whoAmI = await TimedAsync(() => browser.GetAsync("/whoami"));
+            addToCart = await TimedAsync(() => browser.PostAsJsonAsync("/cart/items", new { item = "during" }));
+        }
+        finally
+        {
+            server.Resume();
+        }
+
+        var status = await WaitForStatusAsync(() => browser.GetAsync("/cart"), HttpStatusCode.OK);
+        var cart = await browser.GetFromJsonAsync<CartResponse>("/cart");
+
+        Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        Assert.All(new[] { whoAmI, addToCart }, answer =>
+        {
+            Assert.Equal((HttpStatusCode.ServiceUnavailable, "application/problem+json"), (answer.Status, answer.Type));
+            Assert.True(answer.Elapsed < TimeSpan.FromSeconds(2), $"The 503 took {answer.Elapsed}.");
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(["before"], cart!.Items);
+    }
+
+    [Theory]
+    [MemberData(nameof(StoreServer.Kinds), MemberType = typeof(StoreServer))]
+    public async Task AStoreDownWhenTheBackendStartsIsA503NotA500AndTheBackendServesOnceItIsBackWithoutARestart(string kind)
+    {
+        await using var server = await StoreServer.StartAsync(kind);
+        server.Kill();
+        await using var backend = new BackendAppFactory("1", server.Endpoint);
+        // The backend starts: its warm-up cannot read the key ring, and does not stop it.
+        using var browser = backend.CreateBrowser();
+
+        var login = await TimedAsync(() => browser.PostAsJsonAsync("/login", new { user = "alice" }));
+        using var health = await browser.GetAsync("/healthz");
+        await server.RestartAsync();
+        var status = await WaitForStatusAsync(() => browser.PostAsJsonAsync("/login", new { user = "alice" }), HttpStatusCode.OK);
+        var whoAmI = await browser.GetFromJsonAsync<WhoAmIResponse>("/whoami");
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "application/problem+json"), (login.Status, login.Type));
+        Assert.True(login.Elapsed < TimeSpan.FromSeconds(2), $"The 503 took {login.Elapsed}.");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(("alice", 1), (whoAmI!.User, whoAmI.Visits));
+    }
+
+    [Theory]
+    [MemberData(nameof(StoreServer.Kinds), MemberType = typeof(StoreServer))]
+    public async Task ASessionAndKeyRingWrittenInThePreviousLayoutAreReadBack(string kind)
+    {
+        await using var server = await StoreServer.StartAsync(kind);
+        await using var connection = await server.ConnectAsync();
+        var store = connection.GetDatabase();
+        string cookie;
+        await using (var writer = new BackendAppFactory("1", server.Endpoint))
+        {
+            using var browser = writer.CreateClient(new() { HandleCookies = false });
+            using var login = await browser.PostAsJsonAsync("/login", new { user = "alice" });
+            cookie = login.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        }
+
+        // Rewritten exactly as StickyLb's own RESP client wrote them until issue 16: the session with
+        // HSET key absexp -1 sldexp <ticks> data <bytes> and EXPIRE; the key ring with RPUSH, one element each.
+        var sessionKey = SessionKey(connection, server);
+        var data = (byte[])(await store.HashGetAsync(sessionKey, "data"))!;
+        var ring = await store.ListRangeAsync(KeyRing);
+        await store.KeyDeleteAsync([sessionKey, KeyRing]);
+        await store.ExecuteAsync("HSET", sessionKey, "absexp", "-1", "sldexp", TimeSpan.FromMinutes(20).Ticks, "data", data);
+        await store.ExecuteAsync("EXPIRE", sessionKey, 1200);
+        foreach (var element in ring)
+        {
+            await store.ExecuteAsync("RPUSH", KeyRing, element);
+        }
+
+        await using var reader = new BackendAppFactory("2", server.Endpoint);
+        using var client = reader.CreateClient(new() { HandleCookies = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/whoami") { Headers = { { "Cookie", cookie } } };
+        var whoAmI = await (await client.SendAsync(request)).Content.ReadFromJsonAsync<WhoAmIResponse>();
+
+        Assert.Equal(("2", "alice", "1", 1), (whoAmI!.Backend, whoAmI.User, whoAmI.SessionBackend, whoAmI.Visits));
+    }
+
+    [Theory]
+    [MemberData(nameof(StoreServer.Kinds), MemberType = typeof(StoreServer))]
+    public async Task AStoreThatWantsAPasswordIsUsedWithTheOneInTheConfigurationString(string kind)
+    {
+        await using var server = await StoreServer.StartAsync(kind, password: "correct-horse-battery");
+        await using var backend = new BackendAppFactory("1", server.Configuration);
+        using var browser = backend.CreateBrowser();
+
+        var alice = await (await browser.PostAsJsonAsync("/login", new { user = "alice" })).Content.ReadFromJsonAsync<WhoAmIResponse>();
+        var again = await browser.GetFromJsonAsync<WhoAmIResponse>("/whoami");
+
+        Assert.Equal(("alice", 1), (again!.User, again.Visits));
+        Assert.Equal(alice!.SessionId, again.SessionId);
+    }
+
+    /// <summary>Sends a request and answers its status, content type and how long it took.</summary>
+    private static async Task<(HttpStatusCode Status, string? Type, TimeSpan Elapsed)> TimedAsync(Func<Task<HttpResponseMessage>> send)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        using var response = await send();
+        return (response.StatusCode, response.Content.Headers.ContentType?.MediaType, stopwatch.Elapsed);
+    }
+
+    /// <summary>Sends a request until it answers <paramref name="expected"/>, for up to 5 s; answers the last status.</summary>
+    private static async Task<HttpStatusCode> WaitForStatusAsync(Func<Task<HttpResponseMessage>> send, HttpStatusCode expected)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (true)
+        {
+            using var response = await send();
+            if (response.StatusCode == expected || stopwatch.Elapsed > TimeSpan.FromSeconds(5))
+            {
+                return response.StatusCode;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>The one session entry in the store: every StickyLb key but the key ring.</summary>
+    private static RedisKey SessionKey(ConnectionMultiplexer connection, StoreServer server) =>
+        connection.GetServer(server.Endpoint).Keys(pattern: "StickyLb:*").Single(k => k != KeyRing);
 }

@@ -40,14 +40,41 @@ public sealed class GatewayOptionsReaderTests
     [InlineData("Gateway:Port", "70000", "Invalid port '70000' (--port or Gateway:Port): expected a whole number from 0 to 65535.")]
     [InlineData("Gateway:AdminPort", "x", "Invalid admin-port 'x' (--admin-port or Gateway:AdminPort)")]
     [InlineData("Gateway:Spawn", "yes", "Invalid spawn 'yes' (--spawn or Gateway:Spawn): expected true or false.")]
-    [InlineData("Gateway:Redis", "localhost", "Invalid redis 'localhost' (--redis or Gateway:Redis): expected host:port")]
-    [InlineData("Gateway:Redis", "localhost:99999", "Invalid redis 'localhost:99999'")]
+    [InlineData("Gateway:Redis", "localhost:6379,bogus=1", "Invalid redis 'localhost:6379,bogus=1' (--redis or Gateway:Redis): expected a StackExchange.Redis configuration string")]
+    [InlineData("Gateway:Redis", "localhost:6379,syncTimeout=soon", "Invalid redis 'localhost:6379,syncTimeout=soon'")]
+    [InlineData("Gateway:Redis", "ssl=true", "Invalid redis 'ssl=true'")]
     public void ABadValueIsOneLineNamingTheOptionTheValueAndWhatIsAllowed(string key, string value, string expected)
     {
         var ok = GatewayOptionsReader.TryRead(Config((key, value)), out _, out var error);
 
         Assert.False(ok);
         Assert.StartsWith(expected, error);
+        Assert.DoesNotContain('\n', error);
+    }
+
+    [Theory]
+    [InlineData("127.0.0.1:6379")]
+    [InlineData("localhost")]
+    [InlineData("redis.example.com:6380,password=secret,ssl=true,abortConnect=false")]
+    [InlineData("127.0.0.1:6379,user=app,password=secret")]
+    [InlineData("127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381,serviceName=mymaster")]
+    public void RedisTakesAStackExchangeRedisConfigurationString(string value)
+    {
+        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Store", "redis"), ("Gateway:Redis", value)), out var options, out var error);
+
+        Assert.True(ok, error);
+        Assert.Equal(value, options.Redis);
+    }
+
+    [Fact]
+    public void AnUnusableRedisStringIsOneLineWithThePasswordHidden()
+    {
+        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Redis", "127.0.0.1:6379,password=hunter2,syncTimeout=soon")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith("Invalid redis '127.0.0.1:6379,password=*****,syncTimeout=soon'", error);
+        Assert.Contains("Keyword 'syncTimeout' requires an integer value", error);
+        Assert.DoesNotContain("hunter2", error);
         Assert.DoesNotContain('\n', error);
     }
 

@@ -1,0 +1,34 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Diagnostics;
+using StackExchange.Redis;
+using StickyLb.BackendApp.Sessions;
+
+namespace StickyLb.BackendApp.Redis;
+
+/// <summary>
+/// Redis mode: a store failure that escapes the session filter becomes the same 503 problem as a
+/// session the store could not load. The usual one is Data Protection's: while the store is down
+/// it cannot read the key ring and throws <see cref="CryptographicException"/>, which would be a
+/// 500. It reads the key ring again on a later request, so nothing needs a restart.
+/// </summary>
+internal sealed partial class StoreOutageExceptionHandler(ILogger<StoreOutageExceptionHandler> logger) : IExceptionHandler
+{
+    /// <summary>Whether <paramref name="exception"/> means the store could not be reached or did not answer.</summary>
+    public static bool IsStoreOutage(Exception exception) =>
+        exception is CryptographicException or RedisConnectionException or RedisTimeoutException;
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (!IsStoreOutage(exception))
+        {
+            return false;
+        }
+
+        StoreFailed(logger, exception.Message);
+        await SessionStoreFilter.StoreUnavailable().ExecuteAsync(httpContext);
+        return true;
+    }
+
+    [LoggerMessage(4202, LogLevel.Warning, "A request failed because the session store cannot be reached ({Reason}); answered 503.")]
+    private static partial void StoreFailed(ILogger logger, string reason);
+}
