@@ -10,9 +10,6 @@ namespace StickyLb.Proxy.Gateway;
 /// </summary>
 internal static class GatewayOptionsReader
 {
-    /// <summary>YARP 2.1's default affinity policy; it needs System.IO.Hashing, which cannot be restored here.</summary>
-    public const string HashCookiePolicy = "HashCookie";
-
     public static bool TryRead(IConfiguration configuration, out GatewayOptions options, out string error)
     {
         options = new GatewayOptions();
@@ -115,22 +112,6 @@ internal static class GatewayOptionsReader
         }
 
         var clusters = configuration.GetSection("ReverseProxy:Clusters");
-        foreach (var cluster in clusters.GetChildren())
-        {
-            var affinity = cluster.GetSection("SessionAffinity");
-            var policy = affinity["Policy"];
-            var key = $"ReverseProxy:Clusters:{cluster.Key}:SessionAffinity:Policy";
-            if (string.Equals(policy, HashCookiePolicy, StringComparison.OrdinalIgnoreCase))
-            {
-                return $"Invalid {key} '{policy}': HashCookie needs System.IO.Hashing, which is not available here; use ServerCookie (the plain server=N cookie) or Cookie.";
-            }
-
-            if (string.Equals(affinity["Enabled"], "true", StringComparison.OrdinalIgnoreCase) && string.IsNullOrEmpty(policy))
-            {
-                return $"Missing {key}: YARP would fall back to HashCookie, which is not available here; set it to ServerCookie.";
-            }
-        }
-
         if (!clusters.GetSection(GatewayOptions.ClusterId).Exists())
         {
             return $"Missing ReverseProxy:Clusters:{GatewayOptions.ClusterId}: the gateway proxies to that cluster{(options.Spawn ? " and spawns its backends into it" : "")}.";

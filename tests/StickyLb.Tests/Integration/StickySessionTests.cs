@@ -73,6 +73,32 @@ public sealed class StickySessionTests(ITestOutputHelper output)
         Assert.All(perBackend.Values, count => Assert.True(count <= 18, $"A backend got {count} of 30 new sessions."));
     }
 
+    [Fact]
+    public async Task YarpsHashCookiePolicyConfiguredByAUserKeepsEachClientOnItsBackend()
+    {
+        // The policy YARP picks by default, set as a YARP user would, instead of StickyLb's readable cookie.
+        await using var gateway = await GatewayProcess.StartAsync(output, "--ReverseProxy:Clusters:backends:SessionAffinity:Policy", "HashCookie");
+        var pins = new List<string>();
+
+        for (var i = 0; i < 9; i++)
+        {
+            using var user = gateway.NewUser();
+            using var first = await user.Http.GetAsync("/whoami");
+            var backend = first.Headers.GetValues("X-Backend").Single();
+            var pin = Assert.Single(SetCookies(first), c => c.StartsWith("server=", StringComparison.Ordinal));
+            Assert.DoesNotContain($"server={backend};", pin);
+            pins.Add(backend);
+
+            for (var visit = 2; visit <= 6; visit++)
+            {
+                var body = await user.WhoAmIAsync();
+                Assert.Equal((backend, visit), (body.Backend, body.Visits));
+            }
+        }
+
+        Assert.True(pins.Distinct().Count() > 1, $"Every new client went to backend {pins[0]}.");
+    }
+
     [Theory]
     [InlineData(KillMethod.AdminApi)]
     [InlineData(KillMethod.Sigkill)]
