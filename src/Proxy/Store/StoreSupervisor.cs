@@ -9,8 +9,9 @@ namespace StickyLb.Proxy.Store;
 
 /// <summary>
 /// The shared session store of redis mode. With <c>--redis</c> (a StackExchange.Redis configuration
-/// string) it only checks that the store answers and takes the credentials. Without it, it starts one on 127.0.0.1 (<c>redis-server</c> from PATH, else Garnet
-/// from the repository's .NET local tool manifest) before the backends start, and stops it on exit.
+/// string) it only checks that the store answers and takes the credentials. Without it, it starts one
+/// on 127.0.0.1 (<c>redis-server</c> from PATH, else Garnet from the repository's .NET local tool
+/// manifest) before the backends start, and stops it on exit.
 /// </summary>
 public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<StoreSupervisor> logger) : IHostedService, IDisposable
 {
