@@ -1,10 +1,12 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
 using StickyLb.Proxy.Simulation;
+using StickyLb.Proxy.Store;
 using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Admin;
@@ -17,6 +19,9 @@ internal static class AdminApi
 {
     /// <summary>How long listing the backends waits for each one's session count.</summary>
     private static readonly TimeSpan SessionsProbeTimeout = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How long <c>/api/store</c> waits for the store to answer.</summary>
+    private static readonly TimeSpan StoreProbeTimeout = TimeSpan.FromSeconds(1);
 
     /// <summary>How many seconds of traffic <c>/api/stats</c> reports.</summary>
     private const int RecentSeconds = 30;
@@ -36,6 +41,7 @@ internal static class AdminApi
         api.MapGet("/settings", GetSettings);
         api.MapPut("/settings", PutSettingsAsync);
         api.MapGet("/stats", GetStats);
+        api.MapGet("/store", GetStoreAsync);
         api.MapGet("/simulation", GetSimulation);
         api.MapPut("/simulation", PutSimulationAsync);
         return app;
@@ -75,6 +81,19 @@ internal static class AdminApi
         }
 
         return TypedResults.Ok(await DescribeAsync(supervisor.Find(id)!, health, requests, probe, cancellationToken));
+    }
+
+    public static async Task<Ok<StoreStatus>> GetStoreAsync(IOptions<GatewayOptions> options, StoreSupervisor store, CancellationToken cancellationToken)
+    {
+        if (store.Configuration is not { } configuration)
+        {
+            return TypedResults.Ok(new StoreStatus(options.Value.Store.ToString().ToLowerInvariant(), null, [], null, null, null));
+        }
+
+        var parsed = StoreConfiguration.Parse(configuration);
+        var (answer, primary) = await StoreProbe.DescribeAsync(configuration, StoreProbeTimeout, cancellationToken);
+        return TypedResults.Ok(new StoreStatus(
+            "redis", store.Kind, [.. parsed.EndPoints.Select(EndPointCollection.ToString)], parsed.ServiceName, answer == StoreAnswer.Answers, primary));
     }
 
     public static Ok<GatewaySettings> GetSettings(IOptions<GatewayOptions> options, FailoverSwitch failover) =>

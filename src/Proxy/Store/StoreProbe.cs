@@ -17,21 +17,29 @@ public static class StoreProbe
     internal const string WarmUpKey = "StickyLb:warm-up";
 
     /// <summary>Connects to the store of <paramref name="configuration"/> and sends <c>PING</c>; never throws for a store that is down.</summary>
-    public static async Task<StoreAnswer> PingAsync(string configuration, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<StoreAnswer> PingAsync(string configuration, TimeSpan timeout, CancellationToken cancellationToken) =>
+        (await DescribeAsync(configuration, timeout, cancellationToken)).Answer;
+
+    /// <summary>
+    /// Whether the store of <paramref name="configuration"/> answers <c>PING</c> and, when it does, which node
+    /// answered as primary (behind Redis Sentinel, the one the sentinels name now); never throws for a store that is down.
+    /// </summary>
+    public static async Task<(StoreAnswer Answer, string? Primary)> DescribeAsync(string configuration, TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {
             await using var connection = await ConnectAsync(configuration, timeout);
             await connection.GetDatabase().PingAsync().WaitAsync(timeout, cancellationToken);
-            return StoreAnswer.Answers;
+            var primary = connection.GetServers().FirstOrDefault(s => s.IsConnected && !s.IsReplica)?.EndPoint;
+            return (StoreAnswer.Answers, primary is null ? null : EndPointCollection.ToString(primary));
         }
         catch (RedisConnectionException ex) when (ex.FailureType == ConnectionFailureType.AuthenticationFailure)
         {
-            return StoreAnswer.RefusesCredentials;
+            return (StoreAnswer.RefusesCredentials, null);
         }
         catch (Exception ex) when (ex is RedisException or TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            return StoreAnswer.Silent;
+            return (StoreAnswer.Silent, null);
         }
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using StickyLb.BackendApp.Endpoints;
+using StickyLb.Proxy.Admin;
 using StickyLb.Proxy.Store;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Tests.Infrastructure;
@@ -57,6 +58,8 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         var ready = gateway.Output.Split('\n').Single(l => l.StartsWith("StickyLb ready:", StringComparison.Ordinal));
         var expectedKind = setup switch { EmbeddedRedis => "redis-server", EmbeddedGarnet => "garnet", _ => "external" };
         Assert.Contains($"store redis ({expectedKind} 127.0.0.1:{storePort})", ready);
+        var status = await gateway.Admin.GetFromJsonAsync<StoreStatus>("/api/store");
+        Assert.Equal(("redis", expectedKind, true, $"127.0.0.1:{storePort}"), (status!.Store, status.Kind, status.Answers, status.Primary));
         Assert.Contains(users, u => u.Backend == "2");
         Assert.Equal(HttpStatusCode.OK, start.StatusCode);
         foreach (var (user, (whoAmI, cart)) in users.Zip(afterKill))

@@ -1,3 +1,4 @@
+using StickyLb.Proxy.Admin;
 using StickyLb.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -27,7 +28,7 @@ public sealed class StoreCredentialsTests(ITestOutputHelper output)
         var again = await user.WhoAmIAsync();
         var backends = await gateway.GetBackendsAsync();
         var shown = new List<string>();
-        foreach (var path in new[] { "/", "/api/settings", "/api/backends", "/api/stats", "/api/simulation" })
+        foreach (var path in new[] { "/", "/api/settings", "/api/backends", "/api/stats", "/api/simulation", "/api/store" })
         {
             shown.Add(await gateway.Admin.GetStringAsync(path));
         }
@@ -39,6 +40,9 @@ public sealed class StoreCredentialsTests(ITestOutputHelper output)
         Assert.Equal(("alice", alice.SessionId, 1, "redis"), (again.User, again.SessionId, again.Visits, again.Store));
         Assert.Contains(gateway.Output.Split('\n'), l => l.StartsWith("StickyLb ready:", StringComparison.Ordinal) && l.Contains($"store redis (external {store.Endpoint})", StringComparison.Ordinal));
         Assert.All(shown, text => Assert.DoesNotContain(Password, text, StringComparison.Ordinal));
+        var status = await gateway.Admin.GetFromJsonAsync<StoreStatus>("/api/store");
+        Assert.Equal(("external", true, store.Endpoint), (status!.Kind, status.Answers, status.Primary));
+        Assert.Equal([store.Endpoint], status.Endpoints);
     }
 
     [Theory]

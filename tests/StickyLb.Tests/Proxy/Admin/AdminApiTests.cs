@@ -22,6 +22,17 @@ public sealed class AdminApiTests
         Assert.Equal(new GatewaySettings("memory", "Return503Error"), settings);
     }
 
+    [Fact]
+    public async Task TheStoreInMemoryModeHasNothingToReachAndNothingToAnswer()
+    {
+        await using var gateway = await InProcessGateway.StartAsync(NotSpawned);
+
+        var status = await gateway.Admin.GetFromJsonAsync<StoreStatus>("/api/store");
+
+        Assert.Equal(("memory", null, null, null, null), (status!.Store, status.Kind, status.ServiceName, status.Answers, status.Primary));
+        Assert.Empty(status.Endpoints);
+    }
+
     [Theory]
     [InlineData("Return503Error", "Return503Error")]
     [InlineData("503", "Return503Error")]
