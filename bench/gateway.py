@@ -376,8 +376,9 @@ def main():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--warmup", type=int, default=9, help="seconds of load per contender before the rounds")
-    parser.add_argument("--only", choices=["main", "all"], default="all",
-                        help="main: direct, StickyLb, HAProxy, nginx, stock YARP; all: also affinity, 200 destinations, end to end")
+    parser.add_argument("--only", choices=["main", "store", "all"], default="all",
+                        help="main: direct, StickyLb, HAProxy, nginx, stock YARP; store: /whoami end to end in memory and redis mode; "
+                             "all: main, store, affinity and 200 destinations")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench", "results.md"),
                         help="the report's file; a new run replaces the report at its top and keeps what follows '%s'" % HISTORY_MARKER)
     parser.add_argument("--label", default="", help="a note for the report, e.g. what changed since the last run")
@@ -394,27 +395,30 @@ def main():
         backends = start_backends(processes, folder)
         quiet = ["--spawn", "false", *destinations(backends, 3)]
         no_health = ["--ReverseProxy:Clusters:backends:HealthCheck:Active:Enabled", "false"]
-        contenders = {
-            "backend directly": f"http://127.0.0.1:{backends[1]}/",
-            "StickyLb": start_stickylb(processes, "stickylb", quiet)[0],
-            "HAProxy": start_haproxy(processes, folder, backends),
-            "nginx": start_nginx_proxy(processes, folder, backends),
-            STOCK_YARP: start_stock_yarp(processes, backends),
-        }
-        # YARP's HashCookie policy keeps the destination's hash in the cookie instead of a value protected
-        # with Data Protection, as StickyLb's plain server=N does: with StickyLb's runtime settings, the
-        # nearest stock YARP gets to StickyLb, so the gap between the two is what StickyLb's code costs.
-        contenders[STOCK_YARP_TUNED] = start_stock_yarp(processes, backends, "stock-yarp-tuned", [
-            "--ReverseProxy:Clusters:backends:SessionAffinity:Policy", "HashCookie"], STOCK_YARP_TUNED_ENV)
-        cookies = {name: COOKIE for name in contenders}
-        for name in (STOCK_YARP, STOCK_YARP_TUNED):
-            cookies[name] = stock_yarp_cookie(contenders[name])
+        contenders, cookies = {}, {}
+        if args.only != "store":
+            contenders.update({
+                "backend directly": f"http://127.0.0.1:{backends[1]}/",
+                "StickyLb": start_stickylb(processes, "stickylb", quiet)[0],
+                "HAProxy": start_haproxy(processes, folder, backends),
+                "nginx": start_nginx_proxy(processes, folder, backends),
+                STOCK_YARP: start_stock_yarp(processes, backends),
+            })
+            # YARP's HashCookie policy keeps the destination's hash in the cookie instead of a value protected
+            # with Data Protection, as StickyLb's plain server=N does: with StickyLb's runtime settings, the
+            # nearest stock YARP gets to StickyLb, so the gap between the two is what StickyLb's code costs.
+            contenders[STOCK_YARP_TUNED] = start_stock_yarp(processes, backends, "stock-yarp-tuned", [
+                "--ReverseProxy:Clusters:backends:SessionAffinity:Policy", "HashCookie"], STOCK_YARP_TUNED_ENV)
+            cookies.update({name: COOKIE for name in contenders})
+            for name in (STOCK_YARP, STOCK_YARP_TUNED):
+                cookies[name] = stock_yarp_cookie(contenders[name])
         if args.only == "all":
             contenders["StickyLb, affinity off"] = start_stickylb(processes, "stickylb-no-affinity", quiet + [
                 "--ReverseProxy:Clusters:backends:SessionAffinity:Enabled", "false"])[0]
             contenders["StickyLb, 3 destinations, no active health"] = start_stickylb(processes, "stickylb-3", quiet + no_health)[0]
             contenders["StickyLb, 200 destinations, no active health"] = start_stickylb(
                 processes, "stickylb-200", ["--spawn", "false", *destinations(backends, 200), *no_health])[0]
+        if args.only != "main":
             for mode in ("memory", "redis"):
                 gateway, _ = start_stickylb(processes, f"stickylb-e2e-{mode}", [
                     "--store", mode, "--backend-port", str(free_range(3)), "--store-port", str(free_port())])
@@ -468,12 +472,15 @@ def render(args, results):
         f"- Versions: {version(['dotnet', '--version'])} (.NET SDK), {version(['haproxy', '-v'])}, "
         f"{version(['nginx', '-v'])}, {version(['wrk', '--version'])}.",
         f"- Command: `bench/gateway.sh --rounds {args.rounds} --duration {args.duration} --connections {args.connections}"
-        f"{' --only main' if args.only == 'main' else ''}{''.join(' --env ' + e for e in args.env)}`; each run: `wrk -t{args.threads} -c{args.connections} "
+        f"{' --only ' + args.only if args.only != 'all' else ''}{''.join(' --env ' + e for e in args.env)}`; each run: `wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration}s --latency -H 'Cookie: server=2' URL`.",
-        "- Stock YARP (bench/StockYarp) gets, instead of `server=2`, the `server` cookie its own affinity issued for backend 2. "
-        "Its second contender uses YARP's `HashCookie` policy (no Data Protection per request) and the environment "
-        f"StickyLb sets for itself: {', '.join(f'`{k}={v}`' for k, v in STOCK_YARP_TUNED_ENV.items())}.",
-        "- Backends: three nginx servers answering `return 200`. Everything (wrk, proxies, backends) shares the same cores;",
+        *([] if args.only == "store" else [
+            "- Stock YARP (bench/StockYarp) gets, instead of `server=2`, the `server` cookie its own affinity issued for backend 2. "
+            "Its second contender uses YARP's `HashCookie` policy (no Data Protection per request) and the environment "
+            f"StickyLb sets for itself: {', '.join(f'`{k}={v}`' for k, v in STOCK_YARP_TUNED_ENV.items())}."]),
+        ("- Backends: each end-to-end gateway spawns its own three BackendApp processes (`/whoami` with a logged-in session cookie)."
+         if args.only == "store" else "- Backends: three nginx servers answering `return 200`.")
+        + " Everything (wrk, proxies, backends) shares the same cores;",
         f"  rounds alternate between contenders (every other round in reverse order). Figures are medians of {args.rounds} rounds.",
         "",
         "| contender | requests/s | p50 ms | p99 ms | rounds (requests/s) | errors |",
@@ -495,7 +502,7 @@ def render(args, results):
         pairs = [x[key] / y[key] for x, y in zip(results.get(a, []), results.get(b, [])) if y[key]]
         return statistics.median(pairs) if pairs else float("nan")
 
-    for peer in ("HAProxy", "nginx"):
+    for peer in ("HAProxy", "nginx") if "StickyLb" in med else ():
         lines.append(f"- StickyLb / {peer}: throughput **{ratio('StickyLb', peer, 'rps'):.2f}x**, "
                      f"p99 latency **{ratio('StickyLb', peer, 'p99'):.2f}x** "
                      f"(median of per-round ratios: {paired('StickyLb', peer, 'rps'):.2f}x and {paired('StickyLb', peer, 'p99'):.2f}x).")

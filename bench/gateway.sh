@@ -2,7 +2,7 @@
 # The gateway benchmark, one command: installs what is missing (wrk, haproxy, nginx, redis-server from
 # apt), builds StickyLb and the stock YARP contender (bench/StockYarp) in Release, and runs
 # bench/gateway.py, which writes bench/results.md.
-#   bench/gateway.sh [--rounds 3] [--duration 10] [--connections 32] [--only main]
+#   bench/gateway.sh [--rounds 3] [--duration 10] [--connections 32] [--only main|store] [--out FILE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -48,7 +48,12 @@ var report = Report(options, results);
 Console.WriteLine(report);
 if (options.Out is { } path)
 {
-    await File.WriteAllTextAsync(path, report);
+    // The new report on top, every earlier one kept below it: figures of code that is gone (the own
+    // RESP client's) stay readable beside today's.
+    const string HistoryHeading = "## Earlier runs, newest first";
+    var previous = File.Exists(path) ? await File.ReadAllTextAsync(path) : "";
+    var history = previous.Replace(HistoryHeading + "\n\n", "", StringComparison.Ordinal).Trim();
+    await File.WriteAllTextAsync(path, history.Length == 0 ? report : $"{report}\n{HistoryHeading}\n\n{history}\n");
 }
 
 static async Task<(double P50, double P99)> MeasureSessionsAsync(IDistributedCache cache, int iterations)
@@ -121,7 +126,7 @@ static string Report(Args options, Dictionary<string, List<(double P50, double P
     }
 
     var text = new StringBuilder();
-    text.AppendLine(CultureInfo.InvariantCulture, $"Session load+commit latency, one request at a time, {options.Iterations} per round, medians of {options.Rounds} alternating rounds.");
+    text.AppendLine(CultureInfo.InvariantCulture, $"### {DateTime.UtcNow:yyyy-MM-dd}: session load+commit latency, one request at a time, {options.Iterations} per round, medians of {options.Rounds} alternating rounds.");
     text.AppendLine(CultureInfo.InvariantCulture, $"Store: {options.ServerVersion} on {options.Redis}. Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}.");
     text.AppendLine();
     text.AppendLine("| what | p50 (µs) | p99 (µs) |");

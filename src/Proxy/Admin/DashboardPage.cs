@@ -53,7 +53,7 @@ internal static class DashboardPage
         <body>
         <header>
           <h1>StickyLb</h1>
-          <div>Store: <strong id="store" data-testid="store">…</strong></div>
+          <div>Store: <strong id="store" data-testid="store">…</strong> <span id="store-node" data-testid="store-node"></span></div>
           <label>Failover policy
             <select id="failover" data-testid="failover">
               <option value="Redistribute">Redistribute: re-pin to a healthy backend</option>
@@ -178,11 +178,20 @@ internal static class DashboardPage
             refreshing = false;
           }
         }
+        // The store's node is probed apart from the rest, less often: a store that does not answer takes
+        // up to a second to say so, which must not hold up the backends' cards.
+        async function refreshStore() {
+          const store = await call('GET', '/api/store').catch(() => null);
+          $('store-node').textContent = !store || store.store === 'memory' ? ''
+            : store.answers ? `(${store.kind}, primary ${store.primary})` : `(${store.kind}: not answering)`;
+        }
         $('failover').onchange = e => call('PUT', '/api/settings', { failover: e.target.value }).then(refresh);
         $('simulation').onsubmit = e => { e.preventDefault(); call('PUT', '/api/simulation', { users: Number($('sim-users').value) }).then(refresh); };
         $('sim-stop').onclick = () => call('PUT', '/api/simulation', { users: 0 }).then(refresh);
         refresh();
         setInterval(refresh, 1000);
+        refreshStore();
+        setInterval(refreshStore, 3000);
         </script>
         </body>
         </html>

@@ -15,6 +15,22 @@ namespace StickyLb.Tests.Integration;
 public sealed class DashboardBrowserTests(ITestOutputHelper output)
 {
     [ChromiumFact]
+    public async Task TheDashboardNamesTheStoresPrimaryAndSaysWhenItStopsAnswering()
+    {
+        await using var store = await StoreServer.StartAsync(StoreServer.Garnet);
+        await using var gateway = await GatewayProcess.StartAsync(output, "--store", "redis", "--redis", store.Endpoint);
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
+
+        await page.GotoAsync(gateway.AdminUrl.ToString());
+        await Assertions.Expect(page.GetByTestId("store")).ToHaveTextAsync("redis");
+        await Assertions.Expect(page.GetByTestId("store-node")).ToHaveTextAsync($"(external, primary {store.Endpoint})", new() { Timeout = 5000 });
+        store.Kill();
+        await Assertions.Expect(page.GetByTestId("store-node")).ToHaveTextAsync("(external: not answering)", new() { Timeout = 8000 });
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-store-not-answering"));
+    }
+
+    [ChromiumFact]
     public async Task TheDashboardKillsStartsAndFlipsTheFailoverPolicy()
     {
         await using var gateway = await GatewayProcess.StartAsync(output);
