@@ -57,6 +57,8 @@ internal static class StoreConfiguration
         // Without a connection a command fails at once instead of queueing for the store's return.
         options.BacklogPolicy = BacklogPolicy.FailFast;
         options.ReconnectRetryPolicy = new LinearRetry(ReconnectIntervalMs);
+        // The client's exceptions name the keys they were about, and a key is a session's id: keep them out of logs.
+        options.IncludeDetailInExceptions = false;
         return options;
     }
 

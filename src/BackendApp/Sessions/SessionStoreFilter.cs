@@ -21,7 +21,7 @@ internal sealed partial class SessionStoreFilter(SessionTracker tracker, ILogger
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !aborted.IsCancellationRequested)
         {
-            StoreFailed(logger, "load", ex);
+            LogStoreFailure(logger, "load", ex);
             return StoreUnavailable();
         }
 
@@ -33,7 +33,7 @@ internal sealed partial class SessionStoreFilter(SessionTracker tracker, ILogger
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !aborted.IsCancellationRequested)
         {
-            StoreFailed(logger, "commit", ex);
+            LogStoreFailure(logger, "commit", ex);
             return StoreUnavailable();
         }
 
@@ -52,6 +52,32 @@ internal sealed partial class SessionStoreFilter(SessionTracker tracker, ILogger
         title: "Session store unavailable",
         detail: "The session store did not answer in time; nothing was changed. Try again shortly.");
 
+    /// <summary>
+    /// An outage the store's client reports (it did not answer, no connection) is a state, said in one line
+    /// with the client's reason; anything else is logged with its exception, as a fault to look into.
+    /// </summary>
+    private static void LogStoreFailure(ILogger logger, string operation, Exception exception)
+    {
+        if (exception is TimeoutException or StackExchange.Redis.RedisConnectionException)
+        {
+            StoreUnreachable(logger, operation, Reason(exception.Message));
+        }
+        else
+        {
+            StoreFailed(logger, operation, exception);
+        }
+    }
+
+    /// <summary>The client's message up to its diagnostics (queue lengths, thread pool figures): the part a user reads.</summary>
+    internal static string Reason(string message)
+    {
+        var end = message.IndexOfAny(['(', ';']);
+        return (end > 0 ? message[..end] : message).TrimEnd(' ', ',', ':', '.');
+    }
+
     [LoggerMessage(4101, LogLevel.Warning, "The session store failed to {Operation} a session; answered 503.")]
     private static partial void StoreFailed(ILogger logger, string operation, Exception exception);
+
+    [LoggerMessage(4102, LogLevel.Warning, "The session store did not {Operation} a session ({Reason}); answered 503.")]
+    private static partial void StoreUnreachable(ILogger logger, string operation, string reason);
 }

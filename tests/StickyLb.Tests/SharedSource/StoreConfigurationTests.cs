@@ -9,10 +9,11 @@ namespace StickyLb.Tests.SharedSource;
 public sealed class StoreConfigurationTests
 {
     [Fact]
-    public void AHostAndPortGetsTheSettingsThatMakeAnOutageFailFast()
+    public void AHostAndPortGetsTheSettingsThatMakeAnOutageFailFastAndKeepKeysOutOfErrors()
     {
         var options = StoreConfiguration.Parse("127.0.0.1:6379");
 
+        Assert.False(options.IncludeDetailInExceptions);
         Assert.Equal((500, 500, 1000, false), (options.SyncTimeout, options.AsyncTimeout, options.ConnectTimeout, options.AbortOnConnectFail));
         Assert.Same(BacklogPolicy.FailFast, options.BacklogPolicy);
         Assert.IsType<LinearRetry>(options.ReconnectRetryPolicy);
