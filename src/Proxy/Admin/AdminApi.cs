@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Backends;
+using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
 using StickyLb.Proxy.Simulation;
@@ -38,6 +39,8 @@ internal static class AdminApi
         api.MapGet("/backends", GetBackendsAsync);
         api.MapPost("/backends/{id}/kill", KillAsync);
         api.MapPost("/backends/{id}/start", StartAsync);
+        api.MapPost("/backends/{id}/drain", DrainAsync);
+        api.MapPost("/backends/{id}/ready", ReadyAsync);
         api.MapGet("/settings", GetSettings);
         api.MapPut("/settings", PutSettingsAsync);
         api.MapGet("/stats", GetStats);
@@ -48,17 +51,17 @@ internal static class AdminApi
     }
 
     public static async Task<Ok<BackendInfo[]>> GetBackendsAsync(
-        BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, CancellationToken cancellationToken)
+        BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
     {
         var backends = supervisor.IsSupervising
             ? supervisor.Backends.Select(b => (b.Id, b.Address, (BackendState?)b.State, b.Pid))
             : health.Destinations().Select(d => (d.DestinationId, new Uri(d.Model.Config.Address), (BackendState?)null, (int?)null));
-        var infos = await Task.WhenAll(backends.Select(b => DescribeAsync(b.Item1, b.Item2, b.Item3, b.Item4, health, requests, probe, cancellationToken)));
+        var infos = await Task.WhenAll(backends.Select(b => DescribeAsync(b.Item1, b.Item2, b.Item3, b.Item4, health, requests, probe, drain, cancellationToken)));
         return TypedResults.Ok(infos);
     }
 
     public static async Task<Results<Ok<BackendInfo>, ProblemHttpResult>> KillAsync(
-        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, CancellationToken cancellationToken)
+        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
     {
         var result = supervisor.Kill(id);
         if (result != BackendCommandResult.Done)
@@ -68,11 +71,11 @@ internal static class AdminApi
 
         var backend = supervisor.Find(id)!;
         await backend.WaitForExitAsync(cancellationToken);
-        return TypedResults.Ok(await DescribeAsync(backend, health, requests, probe, cancellationToken));
+        return TypedResults.Ok(await DescribeAsync(backend, health, requests, probe, drain, cancellationToken));
     }
 
     public static async Task<Results<Ok<BackendInfo>, ProblemHttpResult>> StartAsync(
-        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, CancellationToken cancellationToken)
+        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
     {
         var result = await supervisor.StartAsync(id, cancellationToken);
         if (result != BackendCommandResult.Done)
@@ -80,8 +83,66 @@ internal static class AdminApi
             return Problem(result, id, "running");
         }
 
-        return TypedResults.Ok(await DescribeAsync(supervisor.Find(id)!, health, requests, probe, cancellationToken));
+        return TypedResults.Ok(await DescribeAsync(supervisor.Find(id)!, health, requests, probe, drain, cancellationToken));
     }
+
+    public static async Task<Results<Ok<BackendInfo>, ProblemHttpResult>> DrainAsync(
+        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
+    {
+        if (Known(id, supervisor, health) is not { } backend)
+        {
+            return Problem(BackendCommandResult.NotFound, id, "draining");
+        }
+
+        if (!drain.Drain(backend.Id))
+        {
+            return Problem(BackendCommandResult.AlreadyInState, backend.Id, "draining");
+        }
+
+        return TypedResults.Ok(await DescribeKnownAsync(backend, supervisor, health, requests, probe, drain, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<BackendInfo>, ProblemHttpResult>> ReadyAsync(
+        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
+    {
+        if (Known(id, supervisor, health) is not { } backend)
+        {
+            return Problem(BackendCommandResult.NotFound, id, "running");
+        }
+
+        if (drain.IsDrainingByConfiguration(backend.Id))
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict, title: "Drained by the configuration",
+                detail: $"Backend {backend.Id} drains because its destination's metadata says \"Drain\": \"true\"; remove that from the configuration to make it ready.");
+        }
+
+        if (!drain.Ready(backend.Id))
+        {
+            return Problem(BackendCommandResult.AlreadyInState, backend.Id, "taking new clients");
+        }
+
+        return TypedResults.Ok(await DescribeKnownAsync(backend, supervisor, health, requests, probe, drain, cancellationToken));
+    }
+
+    /// <summary>A backend this gateway knows by <paramref name="id"/>: one it spawned, or a destination of its configuration.</summary>
+    private static (string Id, Uri Address)? Known(string id, BackendSupervisor supervisor, DestinationHealthSignal health)
+    {
+        if (supervisor.IsSupervising)
+        {
+            return supervisor.Find(id) is { } process ? (process.Id, process.Address) : null;
+        }
+
+        return health.Destinations().FirstOrDefault(d => string.Equals(d.DestinationId, id, StringComparison.OrdinalIgnoreCase)) is { } destination
+            ? (destination.DestinationId, new Uri(destination.Model.Config.Address))
+            : null;
+    }
+
+    private static Task<BackendInfo> DescribeKnownAsync(
+        (string Id, Uri Address) backend, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken) =>
+        supervisor.Find(backend.Id) is { } process
+            ? DescribeAsync(process, health, requests, probe, drain, cancellationToken)
+            : DescribeAsync(backend.Id, backend.Address, null, null, health, requests, probe, drain, cancellationToken);
 
     public static async Task<Ok<StoreStatus>> GetStoreAsync(IOptions<GatewayOptions> options, StoreSupervisor store, CancellationToken cancellationToken)
     {
@@ -150,13 +211,13 @@ internal static class AdminApi
     }
 
     private static Task<BackendInfo> DescribeAsync(
-        BackendProcess backend, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, CancellationToken cancellationToken) =>
-        DescribeAsync(backend.Id, backend.Address, backend.State, backend.Pid, health, requests, probe, cancellationToken);
+        BackendProcess backend, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken) =>
+        DescribeAsync(backend.Id, backend.Address, backend.State, backend.Pid, health, requests, probe, drain, cancellationToken);
 
     // state: the supervised process's state, or null for a destination this gateway did not spawn.
     private static async Task<BackendInfo> DescribeAsync(
         string id, Uri address, BackendState? state, int? pid,
-        DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, CancellationToken cancellationToken)
+        DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
     {
         var healthText = health.Describe(id);
         var running = state is null ? healthText != "unhealthy" : state != BackendState.Stopped;
@@ -175,7 +236,8 @@ internal static class AdminApi
             }
         }
 
-        return new BackendInfo(id, address.ToString().TrimEnd('/'), running ? "running" : "stopped", healthText, pid, requests.Get(id), sessions);
+        var stateText = !running ? "stopped" : drain.IsDraining(id) ? "draining" : "running";
+        return new BackendInfo(id, address.ToString().TrimEnd('/'), stateText, healthText, pid, requests.Get(id), sessions);
     }
 
     private static ProblemHttpResult Problem(BackendCommandResult result, string id, string state) => result switch

@@ -38,6 +38,7 @@ internal static class DashboardPage
         .unhealthy { color: var(--bad); font-weight: 600; }
         .unknown { color: var(--muted); font-weight: 600; }
         .stopped { color: var(--bad); }
+        .draining { color: var(--warn); font-weight: 600; }
         button { font: inherit; padding: .3rem .8rem; border-radius: 6px; border: 1px solid #9aa0a6; background: #fff; cursor: pointer; }
         button:disabled { opacity: .45; cursor: default; }
         button.kill { border-color: var(--bad); color: var(--bad); }
@@ -107,16 +108,21 @@ internal static class DashboardPage
           kill.disabled = !running; start.disabled = running;
           kill.onclick = () => call('POST', `/api/backends/${b.id}/kill`).then(refresh);
           start.onclick = () => { start.disabled = true; start.textContent = 'Starting…'; call('POST', `/api/backends/${b.id}/start`).then(refresh); };
+          // Drain: the clients pinned here stay, no new one comes; Ready ends it.
+          const draining = b.state === 'draining';
+          const drain = el('button', { 'data-testid': (draining ? 'ready-' : 'drain-') + b.id }, draining ? 'Ready' : 'Drain');
+          drain.disabled = !running;
+          drain.onclick = () => call('POST', `/api/backends/${b.id}/${draining ? 'ready' : 'drain'}`).then(refresh);
           const row = (name, value, cls, testid) => [el('dt', {}, name), el('dd', Object.assign({ 'data-testid': testid }, cls ? { class: cls } : {}), String(value))];
           return el('article', { class: 'card', 'data-testid': 'backend-' + b.id, 'aria-label': 'Backend ' + b.id },
             el('h3', {}, 'Backend ' + b.id, el('span', { class: b.health, 'data-testid': 'health-' + b.id }, b.health)),
             el('dl', {},
-              ...row('state', b.state, b.state === 'stopped' ? 'stopped' : '', 'state-' + b.id),
+              ...row('state', b.state, b.state === 'stopped' ? 'stopped' : b.state === 'draining' ? 'draining' : '', 'state-' + b.id),
               ...row('pid', b.pid ?? '–', '', 'pid-' + b.id),
               ...row('sessions', b.sessions, '', 'sessions-' + b.id),
               ...row('requests', b.requests, '', 'requests-' + b.id),
               ...row('address', b.address, '', 'address-' + b.id)),
-            kill, ' ', start);
+            kill, ' ', start, ' ', drain);
         }
         function chart(recent, ids) {
           const svg = $('traffic'), ns = 'http://www.w3.org/2000/svg', rowHeight = 46, left = 90, width = 660;

@@ -1,3 +1,4 @@
+using StickyLb.Proxy.Drain;
 using Yarp.ReverseProxy.SessionAffinity;
 
 namespace StickyLb.Proxy.Affinity;
@@ -12,6 +13,7 @@ internal static class AffinityServiceCollectionExtensions
         services.AddSingleton<ISessionAffinityPolicy, ServerCookiePolicy>();
         services.AddSingleton<IAffinityFailurePolicy, GatewayFailoverPolicy>();
         services.AddSingleton<InFlightFailover>();
+        services.AddSingleton<DrainRegistry>();
         services.AddSingleton(TimeProvider.System);
         return services;
     }

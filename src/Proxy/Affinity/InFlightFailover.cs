@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using StickyLb.Proxy.Backends;
+using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
 using Yarp.ReverseProxy.Forwarder;
@@ -26,6 +27,7 @@ internal sealed class InFlightFailover(
     RecentTraffic traffic,
     BackendRequestCounters requests,
     IEnumerable<ILoadBalancingPolicy> loadBalancingPolicies,
+    DrainRegistry drain,
     ILogger<InFlightFailover> logger)
 {
     private readonly FrozenDictionary<string, ILoadBalancingPolicy> _loadBalancingPolicies =
@@ -45,7 +47,7 @@ internal sealed class InFlightFailover(
             return InFlightOutcome.Fail;
         }
 
-        if (failover.Current == FailoverMode.Return503Error && IsPinnedTo(context, cluster, failed))
+        if (failover.Current == FailoverMode.Return503Error && ServerCookiePolicy.IsPinnedTo(context, cluster, failed))
         {
             counters.Unavailable();
             logger.PinnedBackendDown(failed.DestinationId);
@@ -78,19 +80,14 @@ internal sealed class InFlightFailover(
         HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)
         || HttpMethods.IsTrace(method) || HttpMethods.IsPut(method) || HttpMethods.IsDelete(method);
 
-    private static bool IsPinnedTo(HttpContext context, ClusterState cluster, DestinationState destination) =>
-        cluster.Model.Config.SessionAffinity is { Enabled: true } affinity
-        && ServerCookieReader.Read(context.Request.Headers.Cookie, ServerCookiePolicy.CookieName(affinity), out var id) == ServerCookieStatus.WellFormed
-        && id.Equals(destination.DestinationId, StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>A healthy destination other than <paramref name="failed"/>, chosen by the cluster's load balancing policy.</summary>
+    /// <summary>A healthy destination other than <paramref name="failed"/> that takes new clients (not draining), chosen by the cluster's load balancing policy.</summary>
     private DestinationState? PickElsewhere(HttpContext context, ClusterState cluster, DestinationState failed)
     {
         var available = cluster.DestinationsState.AvailableDestinations;
         var candidates = new List<DestinationState>(available.Count);
         foreach (var destination in available)
         {
-            if (!ReferenceEquals(destination, failed) && DestinationAvailability.IsUp(destination))
+            if (!ReferenceEquals(destination, failed) && DestinationAvailability.IsUp(destination) && !drain.IsDraining(destination.DestinationId))
             {
                 candidates.Add(destination);
             }

@@ -85,6 +85,12 @@ internal sealed class ServerCookiePolicy(AffinityCounters counters, TimeProvider
         return cluster.Destinations.TryGetValue(id.ToString(), out destination!);
     }
 
+    /// <summary>Whether the request's <c>server</c> cookie names <paramref name="destination"/> (the cluster's affinity is on).</summary>
+    internal static bool IsPinnedTo(HttpContext context, ClusterState cluster, DestinationState destination) =>
+        cluster.Model.Config.SessionAffinity is { Enabled: true } affinity
+        && ServerCookieReader.Read(context.Request.Headers.Cookie, CookieName(affinity), out var id) == ServerCookieStatus.WellFormed
+        && id.Equals(destination.DestinationId, StringComparison.OrdinalIgnoreCase);
+
     internal static string CookieName(SessionAffinityConfig config) =>
         string.IsNullOrEmpty(config.AffinityKeyName) ? AffinityDefaults.CookieName : config.AffinityKeyName;
 

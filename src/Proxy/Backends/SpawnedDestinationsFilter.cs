@@ -22,9 +22,12 @@ internal sealed class SpawnedDestinationsFilter(IOptions<GatewayOptions> options
         var destinations = new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase);
         for (var i = 1; i <= gateway.Backends; i++)
         {
-            destinations[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new DestinationConfig
+            var id = i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            destinations[id] = new DestinationConfig
             {
                 Address = gateway.BackendAddress(i).ToString(),
+                // The configuration's metadata for that id still applies (a drain, say).
+                Metadata = cluster.Destinations?.GetValueOrDefault(id)?.Metadata,
             };
         }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using StickyLb.Proxy.Admin;
 using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Backends;
+using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Forwarding;
 using StickyLb.Proxy.Health;
 using StickyLb.Proxy.Store;
@@ -39,6 +40,7 @@ public static class GatewayApp
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<SpawnedDestinationsFilter>()
             .AddConfigFilter<StoreOutageFilter>()
+            .AddConfigFilter<DrainConfigFilter>()
             .AddForwardingSafeguards()
             .AddClientConnectionBackends();
         builder.Services.WithoutAuthorizationMiddleware();
@@ -48,6 +50,7 @@ public static class GatewayApp
         app.MapReverseProxy(proxy =>
         {
             proxy.UseSessionAffinity();
+            proxy.UseDrain();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
             proxy.UseBackendRequestCounting();
