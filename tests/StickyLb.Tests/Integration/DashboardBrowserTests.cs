@@ -15,6 +15,26 @@ namespace StickyLb.Tests.Integration;
 public sealed class DashboardBrowserTests(ITestOutputHelper output)
 {
     [ChromiumFact]
+    public async Task TheDashboardDrainsABackendAndMakesItReadyAgain()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output);
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
+
+        await page.GotoAsync(gateway.AdminUrl.ToString());
+        await page.GetByTestId("drain-2").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("state-2")).ToHaveTextAsync("draining", new() { Timeout = 3000 });
+        var drained = (await gateway.GetBackendsAsync()).Single(b => b.Id == "2").State;
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-backend-2-draining"));
+        await page.GetByTestId("ready-2").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("state-2")).ToHaveTextAsync("running", new() { Timeout = 3000 });
+
+        Assert.Equal("draining", drained);
+        Assert.Equal("running", (await gateway.GetBackendsAsync()).Single(b => b.Id == "2").State);
+        await Assertions.Expect(page.GetByTestId("drain-2")).ToBeVisibleAsync();
+    }
+
+    [ChromiumFact]
     public async Task TheDashboardNamesTheStoresPrimaryAndSaysWhenItStopsAnswering()
     {
         await using var store = await StoreServer.StartAsync(StoreServer.Garnet);
