@@ -95,6 +95,37 @@ public sealed class DrainTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ADrainWrittenInTheConfigurationFileIsPickedUpWhenTheFileIsSavedAndEndsWhenItIsRemoved()
+    {
+        // An environment of its own: the gateway also reads appsettings.<environment>.json, watched for changes.
+        var environment = "drain-" + Guid.NewGuid().ToString("N");
+        var file = Path.Combine(AppContext.BaseDirectory, $"appsettings.{environment}.json");
+        static string Drain(bool drain) =>
+            $$"""{ "ReverseProxy": { "Clusters": { "backends": { "Destinations": { "3": { "Metadata": { "Drain": "{{(drain ? "true" : "false")}}" } } } } } } }""";
+        await File.WriteAllTextAsync(file, Drain(false));
+        try
+        {
+            await using var gateway = await GatewayProcess.StartAsync(output, new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = environment });
+            var before = (await gateway.GetBackendsAsync()).Single(b => b.Id == "3").State;
+
+            await File.WriteAllTextAsync(file, Drain(true));
+            var drained = await gateway.WaitForBackendAsync("3", b => b.State == "draining", TimeSpan.FromSeconds(10));
+            var newcomers = await LogInNewcomersAsync(gateway, "user", 15);
+            await File.WriteAllTextAsync(file, Drain(false));
+            var ready = await gateway.WaitForBackendAsync("3", b => b.State == "running", TimeSpan.FromSeconds(10));
+
+            Assert.Equal(("running", "draining", "running"), (before, drained.State, ready.State));
+            Assert.DoesNotContain(newcomers, n => n.Backend == "3");
+            Assert.Contains(gateway.Output.Split('\n'), l => l.Contains("Backend 3 is draining, as the configuration says", StringComparison.Ordinal));
+            newcomers.ForEach(u => u.Dispose());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task TwoGatewaysInFrontOfTheSameBackendsRouteAClientAlikeWhicheverItReaches()
     {
         await using var first = await GatewayProcess.StartAsync(output);
