@@ -9,7 +9,7 @@ internal sealed class ReplicaReadiness
     private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _ready;
 
-    /// <summary>Completes when this node is Up in the cluster.</summary>
+    /// <summary>Completes when this node is Up in the cluster and its replicator knows every other member.</summary>
     public Task Joined => _joined.Task;
 
     /// <summary>True once this node holds every session and the key ring.</summary>

@@ -7,10 +7,10 @@ using Microsoft.AspNetCore.DataProtection;
 namespace StickyLb.BackendApp.Replicated;
 
 /// <summary>
-/// Makes a starting backend ready: waits until it is Up in the cluster, pulls every shard and the key
-/// ring from a majority of the nodes (the replicator keeps what a majority read returns), loads the
-/// key ring, and only then lets <c>/healthz</c> answer 200. So a backend that starts or restarts holds
-/// every session before the gateway sends it a single user.
+/// Makes a starting backend ready: waits until it is Up in the cluster and its replicator knows every
+/// other member, pulls every shard and the key ring from a majority of the nodes (the replicator keeps
+/// what a majority read returns), loads the key ring, and only then lets <c>/healthz</c> answer 200.
+/// So a backend that starts or restarts holds every session before the gateway sends it a single user.
 /// </summary>
 internal sealed class ReplicaWarmup(
     ActorSystem system,
@@ -21,7 +21,7 @@ internal sealed class ReplicaWarmup(
     IDataProtectionProvider dataProtection,
     ILogger<ReplicaWarmup> logger) : BackgroundService
 {
-    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(100);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -42,21 +42,21 @@ internal sealed class ReplicaWarmup(
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
         await up.Task.WaitAsync(stoppingToken);
         var started = Stopwatch.GetTimestamp();
-        readiness.MarkJoined();
 
-        var nodes = await WaitForReplicasAsync(cluster, stoppingToken);
+        var nodes = await RetryAsync(token => WaitForReplicasAsync(cluster, token), stoppingToken);
+        readiness.MarkJoined();
         logger.Joined(cluster.SelfAddress.ToString(), nodes);
         system.ActorOf(SessionCountActor.Props(shards, count, DistributedData.Get(system).Replicator), "session-count");
 
-        var pulled = 0;
-        await Parallel.ForEachAsync(shards.Keys, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stoppingToken }, async (key, token) =>
-            Interlocked.Add(ref pulled, (await PullAsync(key, token))?.Count ?? 0));
-        await PullAsync(ReplicatedXmlRepository.Key, stoppingToken);
+        // The count starts from what was pulled; the subscription keeps it current from then on.
+        await Parallel.ForEachAsync(Enumerable.Range(0, shards.Keys.Count), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stoppingToken }, async (shard, token) =>
+            count.Set(shard, (await RetryAsync(t => replicator.GetAsync(shards.Keys[shard], replicator.Majority.Read, t), token))?.Count ?? 0));
+        await RetryAsync(token => replicator.GetAsync(ReplicatedXmlRepository.Key, replicator.Majority.Read, token), stoppingToken);
 
         // Loads the shared key ring, or on the very first backend creates it, before any request needs it.
-        dataProtection.CreateProtector(nameof(ReplicaWarmup)).Protect([1]);
+        await RetryAsync(_ => Task.FromResult(dataProtection.CreateProtector(nameof(ReplicaWarmup)).Protect([1])), stoppingToken);
         readiness.MarkReady();
-        logger.Ready(pulled, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        logger.Ready(count.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>
@@ -78,18 +78,21 @@ internal sealed class ReplicaWarmup(
         }
     }
 
-    private async Task<LWWDictionary<long, byte[]>?> PullAsync(LWWDictionaryKey<long, byte[]> key, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs <paramref name="step"/> until it succeeds: a node that dies while it is asked, or a machine
+    /// too busy to answer in time, delays readiness but never ends this backend.
+    /// </summary>
+    private async Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> step, CancellationToken cancellationToken)
     {
         while (true)
         {
             try
             {
-                return await replicator.GetAsync(key, replicator.Majority.Read, cancellationToken);
+                return await step(cancellationToken);
             }
-            catch (Exception ex) when (ex is ReplicationException or AskTimeoutException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
-                // A node died while we asked: the next try counts without it once it is unreachable.
-                logger.PullRetry(ex.Message);
+                logger.WarmupRetry(ex.Message);
                 await Task.Delay(RetryDelay, cancellationToken);
             }
         }

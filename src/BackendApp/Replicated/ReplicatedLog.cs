@@ -9,8 +9,8 @@ internal static partial class ReplicatedLog
     [LoggerMessage(4302, LogLevel.Information, "Ready: {Sessions} session(s) pulled from a majority of the nodes in {ElapsedMs} ms.")]
     public static partial void Ready(this ILogger logger, int sessions, long elapsedMs);
 
-    [LoggerMessage(4303, LogLevel.Debug, "Pulling the sessions failed ({Reason}); trying again.")]
-    public static partial void PullRetry(this ILogger logger, string reason);
+    [LoggerMessage(4303, LogLevel.Debug, "Getting ready failed ({Reason}); trying again.")]
+    public static partial void WarmupRetry(this ILogger logger, string reason);
 
     [LoggerMessage(4304, LogLevel.Warning, "A Data Protection key was stored here but not acknowledged by a majority; it spreads by gossip.")]
     public static partial void KeyNotAcknowledged(this ILogger logger, Exception exception);

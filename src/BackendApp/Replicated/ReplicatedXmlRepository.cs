@@ -24,7 +24,9 @@ internal sealed class ReplicatedXmlRepository(SessionReplicator replicator, Repl
 
     private async Task<IReadOnlyCollection<XElement>> GetAllElementsAsync()
     {
-        // Before this node has joined, a "majority" is this node alone: it would find no key and make its own.
+        // Before this node has joined and met the others, a "majority" is this node alone: it would find no
+        // key and make its own, and could then read no other backend's cookie. ASP.NET Core loads the ring
+        // while the host starts, so this holds the start-up until the node has joined.
         await readiness.Joined.WaitAsync(JoinTimeout);
         var ring = await replicator.GetAsync(Key, replicator.Majority.Read, CancellationToken.None);
         return ring is null ? [] : [.. ring.Entries.OrderBy(e => e.Key).Select(e => XElement.Parse(Encoding.UTF8.GetString(e.Value)))];
@@ -40,7 +42,7 @@ internal sealed class ReplicatedXmlRepository(SessionReplicator replicator, Repl
         {
             await replicator.UpdateAsync(Key, LWWDictionary<long, byte[]>.Empty, replicator.Majority.Write, ring => ring.SetItem(self, id, bytes), CancellationToken.None);
         }
-        catch (ReplicationException ex)
+        catch (Exception ex) when (ex is ReplicationException or Akka.Actor.AskTimeoutException)
         {
             logger.KeyNotAcknowledged(ex);
         }
