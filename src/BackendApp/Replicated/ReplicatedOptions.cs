@@ -45,10 +45,10 @@ internal sealed class ReplicatedOptions : IValidatableObject
     public int Shards { get; set; } = 1000;
 
     /// <summary>
-    /// How long a majority write or read may wait for the other nodes. Default 1 s (within the 2 s a request
+    /// How long a majority write or read may wait for the other nodes. Default 1.5 s (within the 2 s a request
     /// waits). A fifth of it is how long a write waits for a node that has just died before it asks another.
     /// </summary>
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1.5);
 
     /// <summary>Whether writes and reads wait for a majority of the nodes.</summary>
     public bool IsSync => Replication == Sync;
