@@ -53,17 +53,6 @@ public sealed class GatewayOptionsReaderTests
     }
 
     [Theory]
-    [InlineData("replicated", "sync", StoreMode.Replicated, ReplicationMode.Sync)]
-    [InlineData("Replicated", "ASYNC", StoreMode.Replicated, ReplicationMode.Async)]
-    public void ReplicatedModeAndItsReplicationAreReadInAnyCase(string store, string replication, StoreMode expectedStore, ReplicationMode expectedReplication)
-    {
-        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Store", store), ("Gateway:Replication", replication)), out var options, out _);
-
-        Assert.True(ok);
-        Assert.Equal((expectedStore, expectedReplication), (options.Store, options.Replication));
-    }
-
-    [Theory]
     [InlineData("Http1")]
     [InlineData("Yarp")]
     public void TheRemovedForwarderOptionStopsStartUpSayingItWasRemoved(string value)
@@ -147,4 +136,15 @@ public sealed class GatewayOptionsReaderTests
             })
             .AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value)))
             .Build();
+
+    [Theory]
+    [InlineData("replicated", "sync", StoreMode.Replicated, ReplicationMode.Sync)]
+    [InlineData("Replicated", "ASYNC", StoreMode.Replicated, ReplicationMode.Async)]
+    public void ReplicatedModeAndItsReplicationAreReadInAnyCase(string store, string replication, StoreMode expectedStore, ReplicationMode expectedReplication)
+    {
+        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Store", store), ("Gateway:Replication", replication)), out var options, out _);
+
+        Assert.True(ok);
+        Assert.Equal((expectedStore, expectedReplication), (options.Store, options.Replication));
+    }
 }
