@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Session;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using StickyLb.BackendApp.Hosting;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using StickyLb.BackendApp.Redis;
 using StickyLb.BackendApp.Replicated;
 
