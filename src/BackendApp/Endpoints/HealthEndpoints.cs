@@ -19,10 +19,10 @@ internal static class HealthEndpoints
 
     /// <summary>200 while the backend can serve; 503 while its session store cannot be reached (redis mode).</summary>
     public static async Task<JsonHttpResult<HealthResponse>> GetHealthAsync(
-        SessionTracker tracker, IStoreHealth store, IOptions<BackendOptions> options, CancellationToken cancellationToken)
+        ISessionCount sessions, IStoreHealth store, IOptions<BackendOptions> options, CancellationToken cancellationToken)
     {
         var healthy = await store.IsReachableAsync(cancellationToken);
-        var report = new HealthResponse(healthy ? "healthy" : "unhealthy", options.Value.Id, tracker.Count, options.Value.Store, Environment.ProcessId);
+        var report = new HealthResponse(healthy ? "healthy" : "unhealthy", options.Value.Id, sessions.Count, options.Value.Store, Environment.ProcessId, Environment.WorkingSet);
         return TypedResults.Json(report, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }

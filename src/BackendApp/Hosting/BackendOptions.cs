@@ -23,8 +23,11 @@ internal sealed class BackendOptions : IValidatableObject
     /// <summary>Redis mode: sessions and the key ring live in a shared Redis-protocol store.</summary>
     public const string RedisStore = "redis";
 
-    /// <summary>Where sessions live: <c>memory</c> (this process only) or <c>redis</c> (shared). Default <c>memory</c>.</summary>
-    [RegularExpression("^(memory|redis)$", ErrorMessage = "Backend:Store must be 'memory' or 'redis'.")]
+    /// <summary>Replicated mode: every backend holds every session, replicated among them (the <c>Replicated</c> section).</summary>
+    public const string ReplicatedStore = "replicated";
+
+    /// <summary>Where sessions live: <c>memory</c> (this process only), <c>redis</c> (shared) or <c>replicated</c> (on every backend). Default <c>memory</c>.</summary>
+    [RegularExpression("^(memory|redis|replicated)$", ErrorMessage = "Backend:Store must be 'memory', 'redis' or 'replicated'.")]
     public string Store { get; set; } = MemoryStore;
 
     /// <summary>

@@ -1,8 +1,10 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Session;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using StickyLb.BackendApp.Hosting;
 using StickyLb.BackendApp.Redis;
+using StickyLb.BackendApp.Replicated;
 
 namespace StickyLb.BackendApp.Sessions;
 
@@ -13,7 +15,7 @@ internal static class SessionServiceCollectionExtensions
     public const string CookieName = ".StickyLb.Session";
 
     /// <summary>
-    /// Sessions with the store that <c>Backend:Store</c> names: <c>memory</c> or <c>redis</c>.
+    /// Sessions with the store that <c>Backend:Store</c> names: <c>memory</c>, <c>redis</c> or <c>replicated</c>.
     /// </summary>
     public static WebApplicationBuilder AddBackendSessions(this WebApplicationBuilder builder)
     {
@@ -21,6 +23,10 @@ internal static class SessionServiceCollectionExtensions
         if (string.Equals(builder.Configuration["Backend:Store"], BackendOptions.RedisStore, StringComparison.OrdinalIgnoreCase))
         {
             services.AddRedisSessionStore();
+        }
+        else if (string.Equals(builder.Configuration["Backend:Store"], BackendOptions.ReplicatedStore, StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddReplicatedSessionStore();
         }
         else
         {
@@ -45,6 +51,7 @@ internal static class SessionServiceCollectionExtensions
             });
 
         services.AddSingleton<SessionTracker>();
+        services.TryAddSingleton<ISessionCount>(provider => provider.GetRequiredService<SessionTracker>());
         services.AddSingleton<SessionStoreFilter>();
         services.AddSingleton(TimeProvider.System);
         return builder;

@@ -8,7 +8,7 @@ namespace StickyLb.BackendApp.Sessions;
 /// Counts the sessions this backend has served within the idle timeout: the number the dashboard
 /// shows as "sessions" for a backend. In memory mode that is what dies with the process.
 /// </summary>
-internal sealed class SessionTracker(IOptions<BackendOptions> options, TimeProvider timeProvider)
+internal sealed class SessionTracker(IOptions<BackendOptions> options, TimeProvider timeProvider) : ISessionCount
 {
     private readonly ConcurrentDictionary<string, long> _lastSeen = new(StringComparer.Ordinal);
     private readonly TimeSpan _idleTimeout = options.Value.IdleTimeout;

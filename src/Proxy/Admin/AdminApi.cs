@@ -221,23 +221,24 @@ internal static class AdminApi
     {
         var healthText = health.Describe(id);
         var running = state is null ? healthText != "unhealthy" : state != BackendState.Stopped;
-        var sessions = 0;
+        var (sessions, memoryBytes) = (0, 0L);
         if (running)
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(SessionsProbeTimeout);
             try
             {
-                sessions = (await probe.GetHealthAsync(address, timeout.Token))?.Sessions ?? 0;
+                var report = await probe.GetHealthAsync(address, timeout.Token);
+                (sessions, memoryBytes) = (report?.Sessions ?? 0, report?.MemoryBytes ?? 0);
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                // A backend too slow to report its sessions is reported with none.
+                // A backend too slow to report is reported with no sessions and no memory.
             }
         }
 
         var stateText = !running ? "stopped" : drain.IsDraining(id) ? "draining" : "running";
-        return new BackendInfo(id, address.ToString().TrimEnd('/'), stateText, healthText, pid, requests.Get(id), sessions);
+        return new BackendInfo(id, address.ToString().TrimEnd('/'), stateText, healthText, pid, requests.Get(id), sessions, memoryBytes);
     }
 
     private static ProblemHttpResult Problem(BackendCommandResult result, string id, string state) => result switch

@@ -7,5 +7,9 @@ namespace StickyLb.Proxy.Admin;
 /// <param name="Health"><c>healthy</c>, <c>unhealthy</c> or <c>unknown</c>, as the gateway's health checks see it.</param>
 /// <param name="Pid">The process id of a spawned, running backend; else null.</param>
 /// <param name="Requests">Requests the gateway proxied to it.</param>
-/// <param name="Sessions">Sessions it served within the idle timeout, as it reports; 0 when it does not answer.</param>
-public sealed record BackendInfo(string Id, string Address, string State, string Health, int? Pid, long Requests, int Sessions);
+/// <param name="Sessions">
+/// Sessions it holds, as it reports: those it served within the idle timeout (in replicated mode, every
+/// session of every backend); 0 when it does not answer.
+/// </param>
+/// <param name="MemoryBytes">The backend process's resident memory, as it reports; 0 when it does not answer.</param>
+public sealed record BackendInfo(string Id, string Address, string State, string Health, int? Pid, long Requests, int Sessions, long MemoryBytes);

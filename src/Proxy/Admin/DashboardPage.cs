@@ -120,6 +120,7 @@ internal static class DashboardPage
               ...row('state', b.state, b.state === 'stopped' ? 'stopped' : b.state === 'draining' ? 'draining' : '', 'state-' + b.id),
               ...row('pid', b.pid ?? '–', '', 'pid-' + b.id),
               ...row('sessions', b.sessions, '', 'sessions-' + b.id),
+              ...row('memory', b.memoryBytes ? (b.memoryBytes / 1048576).toFixed(0) + ' MB' : '–', '', 'memory-' + b.id),
               ...row('requests', b.requests, '', 'requests-' + b.id),
               ...row('address', b.address, '', 'address-' + b.id)),
             kill, ' ', start, ' ', drain);

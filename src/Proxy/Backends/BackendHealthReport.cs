@@ -1,4 +1,5 @@
 namespace StickyLb.Proxy.Backends;
 
 /// <summary>What a backend's <c>/healthz</c> answers.</summary>
-public sealed record BackendHealthReport(string Status, string Backend, int Sessions, string Store, int Pid);
+/// <param name="MemoryBytes">The backend process's resident memory, in bytes.</param>
+public sealed record BackendHealthReport(string Status, string Backend, int Sessions, string Store, int Pid, long MemoryBytes);

@@ -65,7 +65,8 @@ public sealed class BackendProcess : IDisposable
     public string LastOutputLine => _output.LastLine;
 
     /// <summary>Starts the process unless one is already running; false when it is.</summary>
-    internal bool TryStart()
+    /// <param name="prepare">Completes the start info just before the start (replicated mode's peers).</param>
+    internal bool TryStart(Action<ProcessStartInfo>? prepare = null)
     {
         lock (_gate)
         {
@@ -83,6 +84,7 @@ public sealed class BackendProcess : IDisposable
             process.OutputDataReceived += (_, e) => _output.Add(e.Data);
             process.ErrorDataReceived += (_, e) => _output.Add(e.Data);
             process.Exited += (_, _) => OnExited(process);
+            prepare?.Invoke(process.StartInfo);
             try
             {
                 process.Start();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Replicated;
 using StickyLb.Proxy.Store;
 
 namespace StickyLb.Proxy.Backends;
@@ -19,13 +20,15 @@ public sealed class BackendSupervisor : IHostedService, IDisposable
 
     private readonly GatewayOptions _options;
     private readonly BackendProbe _probe;
+    private readonly ClusterPeers _peers;
     private readonly ILogger<BackendSupervisor> _logger;
 
     public BackendSupervisor(
-        IOptions<GatewayOptions> options, DestinationHealthSignal health, StoreSupervisor store, BackendProbe probe, ILogger<BackendSupervisor> logger)
+        IOptions<GatewayOptions> options, DestinationHealthSignal health, StoreSupervisor store, BackendProbe probe, ClusterPeers peers, ILogger<BackendSupervisor> logger)
     {
         _options = options.Value;
         _probe = probe;
+        _peers = peers;
         _logger = logger;
         Backends = _options.Spawn
             ? [.. Enumerable.Range(1, _options.Backends).Select(i => new BackendProcess(
@@ -45,12 +48,13 @@ public sealed class BackendSupervisor : IHostedService, IDisposable
     {
         try
         {
-            // In redis mode the first backend creates the shared key ring; the others, started once it
-            // is ready, find that key and use it instead of each making its own.
-            var first = _options.Store == StoreMode.Redis ? Backends.Take(1).ToList() : [];
+            // In redis and replicated mode the first backend creates the shared key ring (and in
+            // replicated mode the cluster); the others, started once it is ready, join it and find that
+            // key instead of each making its own.
+            var first = _options.Store is StoreMode.Redis or StoreMode.Replicated ? Backends.Take(1).ToList() : [];
             foreach (var group in new[] { first, Backends.Except(first).ToList() })
             {
-                group.ForEach(b => b.TryStart());
+                group.ForEach(b => b.TryStart(PreparePeers(b)));
                 await Task.WhenAll(group.Select(b => WaitUntilReadyAsync(b, cancellationToken)));
             }
         }
@@ -108,7 +112,7 @@ public sealed class BackendSupervisor : IHostedService, IDisposable
             return BackendCommandResult.NotFound;
         }
 
-        if (!backend.TryStart())
+        if (!backend.TryStart(PreparePeers(backend)))
         {
             return BackendCommandResult.AlreadyInState;
         }
@@ -134,7 +138,7 @@ public sealed class BackendSupervisor : IHostedService, IDisposable
             {
                 // The pid check matters: another process (an earlier gateway's backend) may hold the
                 // port, and its answer must not pass for this backend's readiness.
-                if (await _probe.GetHealthAsync(backend.Address, timeout.Token) is { } report && report.Pid == backend.Pid)
+                if (await _probe.GetHealthAsync(backend.Address, timeout.Token) is { } report && report.Pid == backend.Pid && IsReady(report))
                 {
                     backend.MarkReady();
                     return;
@@ -154,6 +158,16 @@ public sealed class BackendSupervisor : IHostedService, IDisposable
             throw new BackendStartException($"Backend {backend.Id} exited before it was ready on {backend.Address}: {Describe(backend.LastOutputLine)}");
         }
     }
+
+    /// <summary>Replicated mode: tells a starting backend which of the others to join (those running now).</summary>
+    private Action<System.Diagnostics.ProcessStartInfo> PreparePeers(BackendProcess backend) => startInfo =>
+        _peers.HandDownTo(startInfo, backend.Id, Backends.Where(b => b != backend && b.State == BackendState.Running).Select(b => b.Id));
+
+    /// <summary>
+    /// A replicated backend is ready only once it has joined the others and holds their sessions
+    /// (healthy); until then it answers 503 with its report.
+    /// </summary>
+    private bool IsReady(BackendHealthReport report) => _options.Store != StoreMode.Replicated || report.Status == "healthy";
 
     private static string Describe(string lastLine) => lastLine.Length == 0 ? "it printed nothing." : lastLine;
 

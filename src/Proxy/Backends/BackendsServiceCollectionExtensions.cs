@@ -1,3 +1,4 @@
+using StickyLb.Proxy.Replicated;
 using StickyLb.Proxy.Store;
 using Yarp.ReverseProxy.Model;
 
@@ -12,6 +13,7 @@ internal static class BackendsServiceCollectionExtensions
         services.AddSingleton<StoreSupervisor>();
         services.AddHostedService(provider => provider.GetRequiredService<StoreSupervisor>());
         services.AddSingleton<BackendProbe>();
+        services.AddSingleton<ClusterPeers>();
         services.AddSingleton<BackendRequestCounters>();
         services.AddSingleton<BackendSupervisor>();
         services.AddHostedService(provider => provider.GetRequiredService<BackendSupervisor>());

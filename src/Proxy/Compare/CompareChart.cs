@@ -4,8 +4,9 @@ using System.Xml.Linq;
 namespace StickyLb.Proxy.Compare;
 
 /// <summary>
-/// <c>compare.svg</c>: one stacked bar per setup (kept, lost, failed users), with counts, a title and a
-/// legend. Built as XML, so it is always well-formed; self-contained, no fonts or scripts to fetch.
+/// <c>compare.svg</c>: one stacked bar per setup (kept, lost, failed users), with counts, latency and
+/// memory per backend beside it, a title and a legend. Built as XML, so it is always well-formed;
+/// self-contained, no fonts or scripts to fetch.
 /// </summary>
 public static class CompareChart
 {
@@ -45,8 +46,9 @@ public static class CompareChart
             var run = runs[i];
             var y = Top + (i * RowHeight);
             var group = new XElement(Svg + "g", new XAttribute("class", "run"), new XAttribute("data-store", run.Store), new XAttribute("data-failover", run.Failover));
-            group.Add(Text(20, y + 16, $"{run.Store} + {run.Failover}", 14, "bold"));
-            group.Add(Text(20, y + 33, $"p50 {run.P50Ms:0.0} ms, p99 {run.P99Ms:0.0} ms", 12, "normal", "#555555"));
+            group.Add(Text(20, y + 14, $"{run.Store} + {run.Failover}", 14, "bold"));
+            group.Add(Text(20, y + 30, $"p50 {run.P50Ms:0.0} ms, p99 {run.P99Ms:0.0} ms", 12, "normal", "#555555"));
+            group.Add(Text(20, y + 45, $"memory {CompareReport.Megabytes(run.MemoryBytesPerBackend)} per backend", 12, "normal", "#555555"));
             double x = LabelWidth;
             foreach (var (outcome, color, label) in Segments)
             {

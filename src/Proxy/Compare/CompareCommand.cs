@@ -104,7 +104,7 @@ public static class CompareCommand
     private static Table Table(IReadOnlyList<CompareRun> runs)
     {
         var table = new Table().Title("What a backend's death does to sessions").Border(TableBorder.Rounded);
-        foreach (var column in new[] { "store", "failover", "users", "on backend 2", "kept", "lost", "failed", "p50 ms", "p99 ms" })
+        foreach (var column in new[] { "store", "failover", "users", "on backend 2", "kept", "lost", "failed", "p50 ms", "p99 ms", "memory per backend" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -114,7 +114,8 @@ public static class CompareCommand
             table.AddRow(
                 run.Store, run.Failover, $"{run.Users}", $"{run.UsersOnKilledBackend}",
                 $"[green]{run.Kept}[/]", $"[darkorange]{run.Lost}[/]", $"[red]{run.Failed}[/]",
-                run.P50Ms.ToString("0.00", CultureInfo.InvariantCulture), run.P99Ms.ToString("0.00", CultureInfo.InvariantCulture));
+                run.P50Ms.ToString("0.00", CultureInfo.InvariantCulture), run.P99Ms.ToString("0.00", CultureInfo.InvariantCulture),
+                CompareReport.Megabytes(run.MemoryBytesPerBackend));
         }
 
         return table;

@@ -18,19 +18,23 @@ public static class CompareReport
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{(runs.Count > 0 ? runs[0].Users : 0)} simulated users log in through the gateway (three backends), add to their cart and make a few requests; backend 2 is killed with SIGKILL; every user makes one more request.");
         text.AppendLine();
-        text.AppendLine("| store | failover | users | on backend 2 | kept | lost | failed | p50 ms | p99 ms |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| store | failover | users | on backend 2 | kept | lost | failed | p50 ms | p99 ms | memory per backend |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var run in runs)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Store} | {run.Failover} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.P50Ms:0.00} | {run.P99Ms:0.00} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Store} | {run.Failover} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.P50Ms:0.00} | {run.P99Ms:0.00} | {Megabytes(run.MemoryBytesPerBackend)} |");
         }
 
         text.AppendLine();
         text.AppendLine("- **kept**: same user, visits continue, cart intact. **lost**: answered, but logged out or with an empty cart. **failed**: a 5xx or no response.");
-        text.AppendLine("- memory + Redistribute: the users of backend 2 are moved and lose their session. memory + Return503Error: they get 503 until it is back. redis: nobody notices.");
+        text.AppendLine("- memory + Redistribute: the users of backend 2 are moved and lose their session. memory + Return503Error: they get 503 until it is back. redis: nobody notices, at the price of a store to run. replicated: nobody notices either, at the price of every session in every backend's memory and every change sent to every backend.");
+        text.AppendLine("- **memory per backend**: the median backend's resident memory after the logins, before the kill.");
         text.AppendLine("- Latencies are of every request of the run, through the gateway, on this machine: compare them with each other, not with another machine.");
         text.AppendLine();
         text.AppendLine("![kept, lost and failed users per setup](compare.svg)");
         return text.ToString();
     }
+
+    /// <summary>Bytes as whole megabytes (MiB), the unit the table and the chart show.</summary>
+    public static string Megabytes(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", CultureInfo.InvariantCulture) + " MB";
 }

@@ -75,6 +75,7 @@ internal sealed class CompareRunner(int users)
             progress("sessions");
         });
 
+        var memoryBytes = await MedianMemoryAsync(services.GetRequiredService<BackendProbe>(), supervisor, cancellationToken);
         var before = simulated.ToDictionary(u => u.Name, u => (u.Backend, u.Visits));
         var onKilledBackend = before.Values.Count(b => b.Backend == KilledBackend);
         if (supervisor.Kill(KilledBackend) == BackendCommandResult.Done)
@@ -99,7 +100,16 @@ internal sealed class CompareRunner(int users)
             outcomes.Count(o => o == UserOutcome.Lost),
             outcomes.Count(o => o == UserOutcome.Failed),
             Math.Round(Percentile(sorted, 0.50), 2),
-            Math.Round(Percentile(sorted, 0.99), 2));
+            Math.Round(Percentile(sorted, 0.99), 2),
+            memoryBytes);
+    }
+
+    /// <summary>The median of the backends' resident memory, as each reports it on <c>/healthz</c>.</summary>
+    private static async Task<long> MedianMemoryAsync(BackendProbe probe, BackendSupervisor supervisor, CancellationToken cancellationToken)
+    {
+        var reports = await Task.WhenAll(supervisor.Backends.Select(b => probe.GetHealthAsync(b.Address, cancellationToken)));
+        var memory = reports.OfType<BackendHealthReport>().Select(r => r.MemoryBytes).Order().ToArray();
+        return memory.Length == 0 ? 0 : memory[memory.Length / 2];
     }
 
     /// <summary>Kept: same user, visits continue, cart intact. Lost: answered without the session. Failed: 5xx or nothing.</summary>

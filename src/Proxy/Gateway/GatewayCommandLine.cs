@@ -14,6 +14,7 @@ internal static class GatewayCommandLine
         ["--backend-port"] = "Gateway:BackendPort",
         ["--spawn"] = "Gateway:Spawn",
         ["--store-port"] = "Gateway:StorePort",
+        ["--replication"] = "Gateway:Replication",
         // Removed: kept mapped so that GatewayOptionsReader can say so rather than ignore it.
         ["--forwarder"] = "Gateway:Forwarder",
     };

@@ -25,6 +25,9 @@ public sealed class GatewayOptions
     /// </summary>
     public string? Redis { get; set; }
 
+    /// <summary>How replicated mode spreads a change: <see cref="ReplicationMode.Sync"/> (default) or <see cref="ReplicationMode.Async"/>.</summary>
+    public ReplicationMode Replication { get; set; } = ReplicationMode.Sync;
+
     /// <summary>The failover policy at start-up; the admin API can flip it live. Default Redistribute.</summary>
     public FailoverMode Failover { get; set; } = FailoverMode.Redistribute;
 

@@ -25,10 +25,20 @@ internal static class GatewayOptionsReader
         {
             if (!TryParseName<StoreMode>(store, out var mode))
             {
-                return Invalid("store", store, "memory or redis");
+                return Invalid("store", store, "memory, redis or replicated");
             }
 
             options.Store = mode;
+        }
+
+        if (section["Replication"] is { } replication)
+        {
+            if (!TryParseName<ReplicationMode>(replication, out var mode))
+            {
+                return Invalid("replication", replication, "sync or async");
+            }
+
+            options.Replication = mode;
         }
 
         if (section["Failover"] is { } failover)

@@ -17,7 +17,8 @@ public static class ReadyLine
             ? supervisor.Backends.Select(b => $"{b.Id}={b.Address.ToString().TrimEnd('/')}")
             : health.Destinations().Select(d => $"{d.DestinationId}={d.Model.Config.Address.TrimEnd('/')}");
         return $"{Prefix} gateway {Trim(listeners.GatewayUrl)}, dashboard {Trim(listeners.AdminUrl)}, "
-            + $"store {options.Store.ToString().ToLowerInvariant()}{(store.Endpoint is null ? "" : $" ({store.Kind} {store.Endpoint})")}, failover {options.Failover}, "
+            + $"store {options.Store.ToString().ToLowerInvariant()}{(store.Endpoint is null ? "" : $" ({store.Kind} {store.Endpoint})")}"
+            + $"{(options.Store == StoreMode.Replicated ? $" ({options.Replication.ToString().ToLowerInvariant()})" : "")}, failover {options.Failover}, "
             + $"backends {string.Join(' ', backends)}{(supervisor.IsSupervising ? "" : " (not spawned)")}";
     }
 

@@ -8,4 +8,7 @@ public enum StoreMode
 
     /// <summary>All backends share one Redis-protocol store: sessions survive any backend.</summary>
     Redis,
+
+    /// <summary>Every backend holds every session, replicated among them: sessions survive any backend.</summary>
+    Replicated,
 }

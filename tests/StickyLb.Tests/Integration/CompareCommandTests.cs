@@ -25,16 +25,19 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
 
         Assert.Equal(0, exitCode);
         Assert.True(elapsed < TimeSpan.FromSeconds(90), $"compare took {elapsed}.");
-        Assert.Equal(3, runs.Count);
-        var (memoryMove, memory503, redis) = (runs[0], runs[1], runs[2]);
+        Assert.Equal(4, runs.Count);
+        var (memoryMove, memory503, redis, replicated) = (runs[0], runs[1], runs[2], runs[3]);
         Assert.Equal(("memory", "Redistribute"), (memoryMove.GetProperty("store").GetString(), memoryMove.GetProperty("failover").GetString()));
         Assert.Equal(("memory", "Return503Error"), (memory503.GetProperty("store").GetString(), memory503.GetProperty("failover").GetString()));
         Assert.Equal(("redis", "Redistribute"), (redis.GetProperty("store").GetString(), redis.GetProperty("failover").GetString()));
+        Assert.Equal(("replicated", "Redistribute"), (replicated.GetProperty("store").GetString(), replicated.GetProperty("failover").GetString()));
         Assert.All(runs, r => Assert.Equal(300, r.GetProperty("users").GetInt32()));
         Assert.All(runs, r => Assert.InRange(r.GetProperty("usersOnKilledBackend").GetInt32(), 1, 299));
         Assert.Equal((memoryMove.GetProperty("usersOnKilledBackend").GetInt32(), 0), (memoryMove.GetProperty("lost").GetInt32(), memoryMove.GetProperty("failed").GetInt32()));
         Assert.Equal((memory503.GetProperty("usersOnKilledBackend").GetInt32(), 0), (memory503.GetProperty("failed").GetInt32(), memory503.GetProperty("lost").GetInt32()));
         Assert.Equal((300, 0, 0), (redis.GetProperty("kept").GetInt32(), redis.GetProperty("lost").GetInt32(), redis.GetProperty("failed").GetInt32()));
+        Assert.Equal((300, 0, 0), (replicated.GetProperty("kept").GetInt32(), replicated.GetProperty("lost").GetInt32(), replicated.GetProperty("failed").GetInt32()));
+        Assert.All(runs, r => Assert.InRange(r.GetProperty("memoryBytesPerBackend").GetInt64(), 20_000_000, 4_000_000_000));
         Assert.All(runs, r => Assert.True(r.GetProperty("p50Ms").GetDouble() > 0 && r.GetProperty("p99Ms").GetDouble() >= r.GetProperty("p50Ms").GetDouble()));
         Assert.Equal("svg", svg.Root!.Name.LocalName);
         Assert.True(File.Exists(Path.Combine(outDirectory, "compare.md")));

@@ -126,13 +126,14 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     }
 
     [ChromiumFact]
-    public async Task TheCompareChartRendersTheThreeSetupsInChromium()
+    public async Task TheCompareChartRendersTheFourSetupsInChromium()
     {
         CompareRun[] runs =
         [
-            new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8),
-            new("memory", "Return503Error", 300, 100, 200, 0, 100, 4.1, 43.8),
-            new("redis", "Redistribute", 300, 100, 300, 0, 0, 6.4, 36.7),
+            new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8, 150_000_000),
+            new("memory", "Return503Error", 300, 100, 200, 0, 100, 4.1, 43.8, 151_000_000),
+            new("redis", "Redistribute", 300, 100, 300, 0, 0, 6.4, 36.7, 160_000_000),
+            new("replicated", "Redistribute", 300, 100, 300, 0, 0, 7.2, 40.1, 190_000_000),
         ];
         var file = Path.Combine(Browser.ArtifactsDirectory, "compare.svg");
         await File.WriteAllTextAsync(file, CompareChart.Render(runs));
@@ -150,8 +151,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         var image = await browser.Page.Locator("img").EvaluateAsync<int>("img => img.naturalWidth");
         output.WriteLine("screenshot: " + await browser.ScreenshotAsync("compare-chart"));
 
-        Assert.Equal(["memory + Redistribute", "memory + Return503Error", "redis + Redistribute"], labels);
-        Assert.Equal(5, bars);
+        Assert.Equal(["memory + Redistribute", "memory + Return503Error", "redis + Redistribute", "replicated + Redistribute"], labels);
+        Assert.Equal(6, bars);
         Assert.True(firstBar is { Width: > 100, Height: > 20 }, $"The first bar rendered as {firstBar?.Width}x{firstBar?.Height}.");
         Assert.True(legendVisible);
         Assert.Equal(760, image);

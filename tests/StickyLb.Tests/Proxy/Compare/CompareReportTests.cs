@@ -8,9 +8,10 @@ public sealed class CompareReportTests
 {
     private static readonly CompareRun[] Runs =
     [
-        new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8),
-        new("memory", "Return503Error", 300, 100, 200, 0, 100, 4.1, 43.8),
-        new("redis", "Redistribute", 300, 100, 300, 0, 0, 6.4, 36.7),
+        new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8, 150_000_000),
+        new("memory", "Return503Error", 300, 100, 200, 0, 100, 4.1, 43.8, 151_000_000),
+        new("redis", "Redistribute", 300, 100, 300, 0, 0, 6.4, 36.7, 160_000_000),
+        new("replicated", "Redistribute", 300, 100, 300, 0, 0, 7.2, 40.1, 190_000_000),
     ];
 
     [Fact]
@@ -20,10 +21,11 @@ public sealed class CompareReportTests
 
         var first = json.RootElement.GetProperty("runs")[0];
         Assert.Equal(
-            ["store", "failover", "users", "usersOnKilledBackend", "kept", "lost", "failed", "p50Ms", "p99Ms"],
+            ["store", "failover", "users", "usersOnKilledBackend", "kept", "lost", "failed", "p50Ms", "p99Ms", "memoryBytesPerBackend"],
             first.EnumerateObject().Select(p => p.Name));
         Assert.Equal(("memory", 100, 4.9), (first.GetProperty("store").GetString(), first.GetProperty("lost").GetInt32(), first.GetProperty("p50Ms").GetDouble()));
-        Assert.Equal(3, json.RootElement.GetProperty("runs").GetArrayLength());
+        Assert.Equal(150_000_000, first.GetProperty("memoryBytesPerBackend").GetInt64());
+        Assert.Equal(4, json.RootElement.GetProperty("runs").GetArrayLength());
     }
 
     [Fact]
@@ -31,8 +33,9 @@ public sealed class CompareReportTests
     {
         var markdown = CompareReport.ToMarkdown(Runs);
 
-        Assert.Contains("| memory | Redistribute | 300 | 100 | 200 | 100 | 0 | 4.90 | 56.80 |", markdown);
-        Assert.Contains("| redis | Redistribute | 300 | 100 | 300 | 0 | 0 | 6.40 | 36.70 |", markdown);
+        Assert.Contains("| memory | Redistribute | 300 | 100 | 200 | 100 | 0 | 4.90 | 56.80 | 143 MB |", markdown);
+        Assert.Contains("| redis | Redistribute | 300 | 100 | 300 | 0 | 0 | 6.40 | 36.70 | 153 MB |", markdown);
+        Assert.Contains("| replicated | Redistribute | 300 | 100 | 300 | 0 | 0 | 7.20 | 40.10 | 181 MB |", markdown);
         Assert.Contains("![kept, lost and failed users per setup](compare.svg)", markdown);
     }
 
@@ -46,7 +49,8 @@ public sealed class CompareReportTests
         var texts = svg.Descendants(ns + "text").Select(t => t.Value).ToList();
 
         Assert.Equal("svg", svg.Root.Name.LocalName);
-        Assert.Equal(["memory + Redistribute", "memory + Return503Error", "redis + Redistribute"], groups.Select(g => g.Elements(ns + "text").First().Value));
+        Assert.Equal(["memory + Redistribute", "memory + Return503Error", "redis + Redistribute", "replicated + Redistribute"], groups.Select(g => g.Elements(ns + "text").First().Value));
+        Assert.Contains("memory 181 MB per backend", groups[3].Elements(ns + "text").Select(t => t.Value));
         Assert.Contains("kept", texts);
         Assert.Contains("lost (logged out)", texts);
         Assert.Contains("failed (5xx)", texts);

@@ -33,7 +33,8 @@ public sealed class GatewayOptionsReaderTests
     [Theory]
     [InlineData("Gateway:Failover", "sideways", "Invalid failover 'sideways' (--failover or Gateway:Failover): expected Redistribute or Return503Error")]
     [InlineData("Gateway:Failover", "1", "Invalid failover '1'")]
-    [InlineData("Gateway:Store", "disk", "Invalid store 'disk' (--store or Gateway:Store): expected memory or redis.")]
+    [InlineData("Gateway:Store", "disk", "Invalid store 'disk' (--store or Gateway:Store): expected memory, redis or replicated.")]
+    [InlineData("Gateway:Replication", "eventually", "Invalid replication 'eventually' (--replication or Gateway:Replication): expected sync or async.")]
     [InlineData("Gateway:Store", "0", "Invalid store '0'")]
     [InlineData("Gateway:Backends", "17", "Invalid backends '17' (--backends or Gateway:Backends): expected a whole number from 1 to 16.")]
     [InlineData("Gateway:Backends", "-1", "Invalid backends '-1'")]
@@ -162,4 +163,15 @@ public sealed class GatewayOptionsReaderTests
             })
             .AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value)))
             .Build();
+
+    [Theory]
+    [InlineData("replicated", "sync", StoreMode.Replicated, ReplicationMode.Sync)]
+    [InlineData("Replicated", "ASYNC", StoreMode.Replicated, ReplicationMode.Async)]
+    public void ReplicatedModeAndItsReplicationAreReadInAnyCase(string store, string replication, StoreMode expectedStore, ReplicationMode expectedReplication)
+    {
+        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Store", store), ("Gateway:Replication", replication)), out var options, out _);
+
+        Assert.True(ok);
+        Assert.Equal((expectedStore, expectedReplication), (options.Store, options.Replication));
+    }
 }

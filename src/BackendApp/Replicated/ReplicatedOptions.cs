@@ -1,0 +1,76 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace StickyLb.BackendApp.Replicated;
+
+/// <summary>
+/// Settings of replicated mode, bound from the <c>Replicated</c> section. The gateway hands them to
+/// the backends it spawns in the environment (<c>Replicated__Port</c>, <c>Replicated__Seeds</c>,
+/// <c>Replicated__Replication</c>).
+/// </summary>
+internal sealed class ReplicatedOptions : IValidatableObject
+{
+    /// <summary>The configuration section these options bind to.</summary>
+    public const string Section = "Replicated";
+
+    /// <summary>Synchronous replication: majority writes and majority reads.</summary>
+    public const string Sync = "sync";
+
+    /// <summary>Asynchronous replication: local writes and reads, spread in the background.</summary>
+    public const string Async = "async";
+
+    /// <summary>The address the cluster transport binds to and advertises. Default 127.0.0.1.</summary>
+    [Required]
+    public string Hostname { get; set; } = "127.0.0.1";
+
+    /// <summary>The cluster transport's port; 0 picks a free one (a node no one needs to find). Default 0.</summary>
+    [Range(0, 65535)]
+    public int Port { get; set; }
+
+    /// <summary>
+    /// The peers to join, as comma-separated <c>host:port</c> pairs. A node that lists itself (or no
+    /// one) may start a new cluster when none of the others answers; a node that lists only others
+    /// always joins them. Default none: this node starts a cluster of its own.
+    /// </summary>
+    public string? Seeds { get; set; }
+
+    /// <summary><c>sync</c> (default) or <c>async</c>: see <see cref="Sync"/> and <see cref="Async"/>.</summary>
+    [RegularExpression("^(sync|async)$", ErrorMessage = "Replicated:Replication must be 'sync' or 'async'.")]
+    public string Replication { get; set; } = Sync;
+
+    /// <summary>
+    /// How many replicated dictionaries the sessions are spread over. Gossip repairs one whole shard at
+    /// a time, so more shards mean fewer bytes per change, and more (small) idle gossip. Default 1000.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int Shards { get; set; } = 1000;
+
+    /// <summary>
+    /// How long a majority write or read may wait for the other nodes. Default 1.5 s (within the 2 s a request
+    /// waits). A fifth of it is how long a write waits for a node that has just died before it asks another.
+    /// </summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>Whether writes and reads wait for a majority of the nodes.</summary>
+    public bool IsSync => Replication == Sync;
+
+    /// <summary>The seed nodes as <c>host:port</c> pairs, in order.</summary>
+    public IReadOnlyList<string> SeedList =>
+        (Seeds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var seed in SeedList)
+        {
+            var colon = seed.LastIndexOf(':');
+            if (colon <= 0 || !int.TryParse(seed.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+            {
+                yield return new ValidationResult($"Replicated:Seeds entry '{seed}' is not host:port.", [nameof(Seeds)]);
+            }
+        }
+
+        if (Timeout <= TimeSpan.Zero)
+        {
+            yield return new ValidationResult("Replicated:Timeout must be positive.", [nameof(Timeout)]);
+        }
+    }
+}

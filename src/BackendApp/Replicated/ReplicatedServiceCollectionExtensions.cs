@@ -1,0 +1,79 @@
+using Akka.Cluster.Hosting;
+using Akka.Configuration;
+using Akka.Hosting;
+using Akka.Remote.Hosting;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.Extensions.Caching.Distributed;
+using Microsoft.Extensions.Options;
+using StickyLb.BackendApp.Sessions;
+
+namespace StickyLb.BackendApp.Replicated;
+
+/// <summary>
+/// Replicated mode (session clustering): an Akka.NET cluster of the backends, each holding every
+/// session in DistributedData, behind ASP.NET Core's <see cref="IDistributedCache"/>.
+/// </summary>
+internal static class ReplicatedServiceCollectionExtensions
+{
+    /// <summary>The actor system's name: the same on every backend, or they cannot form one cluster.</summary>
+    public const string ActorSystemName = "stickylb";
+
+    /// <summary>The application name every backend shares, so that each reads the others' cookies.</summary>
+    public const string SharedApplicationName = "StickyLb";
+
+    /// <summary>
+    /// The largest message the cluster transport accepts. Akka's default (128,000 bytes) silently drops
+    /// the gossip of a shard with a few hundred sessions, and replication stops without an error.
+    /// </summary>
+    public const int MaxFrameBytes = 16 * 1024 * 1024;
+
+    public static IServiceCollection AddReplicatedSessionStore(this IServiceCollection services)
+    {
+        services.AddOptions<ReplicatedOptions>()
+            .BindConfiguration(ReplicatedOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton(provider => new SessionShards(provider.GetRequiredService<IOptions<ReplicatedOptions>>().Value.Shards));
+        services.AddSingleton<ReplicaReadiness>();
+        services.AddSingleton<SessionReplicator>();
+        services.AddSingleton<ReplicatedSessionCount>();
+        services.AddSingleton<ISessionCount>(provider => provider.GetRequiredService<ReplicatedSessionCount>());
+        services.AddSingleton<IDistributedCache, ReplicatedDistributedCache>();
+        services.AddSingleton<IStoreHealth, ReplicatedStoreHealth>();
+        services.AddHostedService<ReplicaWarmup>();
+        services.AddHostedService<ExpiredSessionSweeper>();
+
+        services.AddDataProtection().SetApplicationName(SharedApplicationName);
+        services.AddSingleton<ReplicatedXmlRepository>();
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<ReplicatedXmlRepository>((keys, repository) => keys.XmlRepository = repository);
+
+        services.AddAkka(ActorSystemName, (akka, provider) =>
+        {
+            var options = provider.GetRequiredService<IOptions<ReplicatedOptions>>().Value;
+            akka.ConfigureLoggers(loggers =>
+                {
+                    loggers.LogLevel = Akka.Event.LogLevel.WarningLevel;
+                    loggers.ClearLoggers();
+                    loggers.AddLoggerFactory();
+                })
+                .WithRemoting(new RemoteOptions { HostName = options.Hostname, Port = options.Port, MaxFrameSize = MaxFrameBytes })
+                .WithClustering(new ClusterOptions
+                {
+                    SeedNodes = [.. options.SeedList.Select(seed => $"akka.tcp://{ActorSystemName}@{seed}")],
+                })
+                .AddHocon(ClusterHocon.Value, HoconAddMode.Prepend);
+        });
+        return services;
+    }
+
+    /// <summary>The timings in <c>cluster.hocon</c>, each with what it trades away.</summary>
+    private static readonly Lazy<Config> ClusterHocon = new(() =>
+    {
+        using var stream = typeof(ReplicatedServiceCollectionExtensions).Assembly.GetManifestResourceStream("StickyLb.Replicated.cluster.hocon")
+            ?? throw new InvalidOperationException("The embedded cluster.hocon is missing.");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    });
+}

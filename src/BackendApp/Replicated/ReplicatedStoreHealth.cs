@@ -1,0 +1,11 @@
+using Akka.Actor;
+using StickyLb.BackendApp.Sessions;
+
+namespace StickyLb.BackendApp.Replicated;
+
+/// <summary>Replicated mode: serving once this node has joined and holds the others' sessions, until it leaves.</summary>
+internal sealed class ReplicatedStoreHealth(ReplicaReadiness readiness, ActorSystem system) : IStoreHealth
+{
+    public Task<bool> IsReachableAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(readiness.IsReady && !system.WhenTerminated.IsCompleted && !Akka.Cluster.Cluster.Get(system).IsTerminated);
+}

@@ -1,0 +1,81 @@
+using Akka.Actor;
+using Akka.Cluster;
+using Akka.DistributedData;
+using Microsoft.Extensions.Options;
+
+namespace StickyLb.BackendApp.Replicated;
+
+/// <summary>
+/// Reads and updates replicated data through Akka's replicator with the consistency that
+/// <c>--replication</c> chose: <c>sync</c> waits for a majority of the nodes, <c>async</c> for this node only.
+/// </summary>
+internal sealed class SessionReplicator
+{
+    private readonly ActorSystem _system;
+    private readonly TimeSpan _askTimeout;
+
+    public SessionReplicator(ActorSystem system, IOptions<ReplicatedOptions> options)
+    {
+        _system = system;
+        var timeout = options.Value.Timeout;
+        // A majority write or read answers by itself within the timeout; the ask waits a little longer
+        // so that its answer (a timeout reply) is what the caller sees.
+        _askTimeout = timeout + TimeSpan.FromSeconds(1);
+        (Read, Write) = options.Value.IsSync
+            ? ((IReadConsistency)new ReadMajority(timeout), (IWriteConsistency)new WriteMajority(timeout))
+            : (ReadLocal.Instance, WriteLocal.Instance);
+        Majority = (new ReadMajority(timeout), new WriteMajority(timeout));
+    }
+
+    /// <summary>How sessions are read: majority (sync) or local (async).</summary>
+    public IReadConsistency Read { get; }
+
+    /// <summary>How sessions are written: majority (sync) or local (async).</summary>
+    public IWriteConsistency Write { get; }
+
+    /// <summary>Majority reads and writes, whatever the mode: for what must never diverge (the key ring, joining).</summary>
+    public (IReadConsistency Read, IWriteConsistency Write) Majority { get; }
+
+    /// <summary>This node, as replicated data records who changed what.</summary>
+    public UniqueAddress SelfNode => Cluster.Get(_system).SelfUniqueAddress;
+
+    private IActorRef Replicator => DistributedData.Get(_system).Replicator;
+
+    /// <summary>The value under <paramref name="key"/>, or null when no node has written it.</summary>
+    public async Task<T?> GetAsync<T>(IKey<T> key, IReadConsistency consistency, CancellationToken cancellationToken)
+        where T : class, IReplicatedData<T>
+    {
+        var reply = await Replicator.Ask<object>(Dsl.Get(key, consistency), _askTimeout, cancellationToken);
+        return reply switch
+        {
+            GetSuccess success => success.Get(key),
+            NotFound => null,
+            GetFailure => throw new ReplicationException($"Reading '{key.Id}' from a majority of the nodes timed out."),
+            _ => throw new ReplicationException($"Reading '{key.Id}' failed: {reply}."),
+        };
+    }
+
+    /// <summary>Applies <paramref name="modify"/> to the value under <paramref name="key"/> (<paramref name="empty"/> if none).</summary>
+    public async Task UpdateAsync<T>(IKey<T> key, T empty, IWriteConsistency consistency, Func<T, T> modify, CancellationToken cancellationToken)
+        where T : IReplicatedData<T>
+    {
+        var reply = await Replicator.Ask<object>(Dsl.Update(key, empty, consistency, modify), _askTimeout, cancellationToken);
+        switch (reply)
+        {
+            case UpdateSuccess:
+                return;
+            case UpdateTimeout:
+                // The change is applied here and spreads by gossip; only the acknowledgement is missing.
+                throw new ReplicationException($"Writing '{key.Id}' to a majority of the nodes timed out.");
+            default:
+                throw new ReplicationException($"Writing '{key.Id}' failed: {reply}.");
+        }
+    }
+
+    /// <summary>How many nodes the replicator currently replicates to, itself included.</summary>
+    public async Task<int> ReplicaCountAsync(CancellationToken cancellationToken)
+    {
+        var reply = await Replicator.Ask<ReplicaCount>(Dsl.GetReplicaCount, _askTimeout, cancellationToken);
+        return reply.N;
+    }
+}

@@ -1,0 +1,248 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using StickyLb.BackendApp.Endpoints;
+using StickyLb.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace StickyLb.Tests.Integration;
+
+/// <summary>Replicated mode (session clustering) with the real gateway and real backends forming an Akka.NET cluster.</summary>
+[Collection(GatewayProcesses.Name)]
+[Trait("Category", "E2E")]
+public sealed class ReplicatedSessionTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task NoAcknowledgedChangeIsLostWhenUsersBackendsAreKilledOneAfterAnotherUnderLoad()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
+        var users = await LoggedInUser.LogInAsync(gateway, 24);
+        var acknowledged = users.ToDictionary(u => u.Name, _ => new ConcurrentQueue<string>());
+
+        // Users keep filling their carts while backend 2 dies, comes back, and then backend 3 dies.
+        await RunLoadAsync(users, acknowledged, async () =>
+        {
+            await StickySessionTests.KillBackendAsync(gateway, "2", KillMethod.Sigkill);
+            using var start = await gateway.Admin.PostAsync("/api/backends/2/start", null);
+            Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+            await StickySessionTests.KillBackendAsync(gateway, "3", KillMethod.AdminApi);
+        });
+
+        Assert.Contains(users, u => u.Backend == "2");
+        Assert.Contains(users, u => u.Backend == "3");
+        foreach (var user in users)
+        {
+            var whoAmI = await user.Client.WhoAmIAsync();
+            var cart = await user.Client.Http.GetFromJsonAsync<CartResponse>("/cart");
+            Assert.Equal((user.Name, user.Visits + 1, "replicated"), (whoAmI.User, whoAmI.Visits, whoAmI.Store));
+            Assert.NotEqual("3", whoAmI.Backend);
+            Assert.NotEmpty(acknowledged[user.Name]);
+            Assert.Empty(acknowledged[user.Name].Except(cart!.Items));
+        }
+
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
+    public async Task EveryRunningBackendReportsEverySessionAndItsMemory()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
+        var users = await LoggedInUser.LogInAsync(gateway, 12);
+
+        var backends = await PollBackendsAsync(gateway, all => all.All(b => b.Sessions == users.Count));
+
+        Assert.All(backends, b => Assert.Equal(users.Count, b.Sessions));
+        Assert.All(backends, b => Assert.InRange(b.MemoryBytes, 20_000_000, 4_000_000_000));
+        Assert.Equal(3, users.Select(u => u.Backend).Distinct().Count());
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
+    public async Task ABackendThatStartsLateHoldsEverySessionBeforeItIsHealthy()
+    {
+        // Async replication reads locally: what the restarted backend answers is what it holds.
+        await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated", "--replication", "async");
+        await StickySessionTests.KillBackendAsync(gateway, "3", KillMethod.AdminApi);
+        var users = await LoggedInUser.LogInAsync(gateway, 20);
+        foreach (var user in users)
+        {
+            using var added = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "book-" + user.Name });
+            Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        }
+
+        using var start = await gateway.Admin.PostAsync("/api/backends/3/start", null);
+        using var backend3 = BackendClient(gateway, "3", users[0]);
+        using var health = await backend3.GetAsync("/healthz");
+        var report = await health.Content.ReadFromJsonAsync<HealthResponse>();
+        var carts = new List<CartResponse>();
+        foreach (var user in users)
+        {
+            using var direct = BackendClient(gateway, "3", user);
+            carts.Add((await direct.GetFromJsonAsync<CartResponse>("/cart"))!);
+        }
+
+        Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal(users.Count, report!.Sessions);
+        Assert.All(carts, cart => Assert.Equal("3", cart.Backend));
+        Assert.Equal(users.Select(u => new[] { "book-" + u.Name }), carts.Select(c => c.Items.ToArray()));
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Theory]
+    [InlineData("async", true)]
+    [InlineData("sync", false)]
+    public async Task AReadOnAnotherBackendRightAfterAChangeSeesTheOldSessionOnlyWithAsyncReplication(string replication, bool staleExpected)
+    {
+        const int Changes = 15;
+        await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated", "--replication", replication);
+        using var user = (await LoggedInUser.LogInAsync(gateway, 1))[0];
+        var other = user.Backend == "1" ? "2" : "1";
+        using var elsewhere = BackendClient(gateway, other, user);
+        // The read below must not be the first this backend sees of the session: one that does not know
+        // the session at all starts a new one under the same key, and that write would replace the user's.
+        await PollBackendsAsync(gateway, all => all.Single(b => b.Id == other).Sessions == 1);
+        var stale = 0;
+        var windows = new List<double>();
+
+        for (var i = 1; i <= Changes; i++)
+        {
+            using var added = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = $"item{i}" });
+            Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+            var acknowledged = Stopwatch.StartNew();
+            var seen = (await elsewhere.GetFromJsonAsync<CartResponse>("/cart"))!.Items.Count;
+            if (seen < i)
+            {
+                stale++;
+                while ((await elsewhere.GetFromJsonAsync<CartResponse>("/cart"))!.Items.Count < i)
+                {
+                    Assert.True(acknowledged.Elapsed < TimeSpan.FromSeconds(10), $"Change {i} never reached the other backend.");
+                }
+
+                windows.Add(acknowledged.Elapsed.TotalMilliseconds);
+            }
+        }
+
+        output.WriteLine($"{replication}: {stale} of {Changes} reads on another backend right after a change saw the old cart; "
+            + $"it caught up after {(windows.Count == 0 ? "-" : $"{windows.Order().ElementAt(windows.Count / 2):0} ms (median), {windows.Max():0} ms (max)")}.");
+        if (staleExpected)
+        {
+            Assert.True(stale > 0, "Async replication never showed a stale session: the window was not demonstrated.");
+        }
+        else
+        {
+            Assert.Equal(0, stale);
+        }
+    }
+
+    [Fact]
+    public async Task StoppingTheGatewayLeavesNoBackendOfTheClusterRunning()
+    {
+        var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
+        int[] pids;
+        await using (gateway)
+        {
+            pids = [.. (await gateway.GetBackendsAsync()).Select(b => b.Pid!.Value)];
+            using var user = (await LoggedInUser.LogInAsync(gateway, 1))[0];
+
+            gateway.Signal(Posix.SigTerm);
+
+            Assert.Equal(0, await gateway.WaitForExitAsync(StopTimeout));
+        }
+
+        Assert.Equal(3, pids.Length);
+        foreach (var pid in pids)
+        {
+            Assert.True(await Posix.WaitForExitAsync(pid, TimeSpan.FromSeconds(5)), $"Backend pid {pid} outlived the gateway.");
+        }
+    }
+
+    [Fact]
+    public async Task ABackendStoppedWithSigtermLeavesTheClusterAndTheOthersCarryOn()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
+        var users = await LoggedInUser.LogInAsync(gateway, 9);
+        var pid = (await gateway.GetBackendsAsync()).Single(b => b.Id == "2").Pid!.Value;
+
+        Posix.Signal(pid, Posix.SigTerm);
+        var exited = await Posix.WaitForExitAsync(pid, StopTimeout);
+        await gateway.WaitForBackendAsync("2", b => b is { State: "stopped" }, TimeSpan.FromSeconds(5));
+        var after = new List<WhoAmIResponse>();
+        foreach (var user in users)
+        {
+            after.Add(await user.Client.WhoAmIAsync());
+        }
+
+        Assert.True(exited, "The backend did not stop within 15 s of SIGTERM.");
+        Assert.Contains(users, u => u.Backend == "2");
+        Assert.All(users.Zip(after), pair => Assert.Equal((pair.First.Name, pair.First.Visits + 1), (pair.Second.User, pair.Second.Visits)));
+        users.ForEach(u => u.Dispose());
+    }
+
+    /// <summary>
+    /// Each user adds items in a loop until <paramref name="during"/> is done, recording the items the
+    /// gateway acknowledged with 200; a request caught by a kill may fail, but never an acknowledged one.
+    /// </summary>
+    private static async Task RunLoadAsync(List<LoggedInUser> users, Dictionary<string, ConcurrentQueue<string>> acknowledged, Func<Task> during)
+    {
+        using var stop = new CancellationTokenSource();
+        var load = users.Select(user => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var item = $"{user.Name}-{i}";
+                try
+                {
+                    using var response = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item });
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        acknowledged[user.Name].Enqueue(item);
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // Not acknowledged: it may or may not have been applied.
+                }
+
+                await Task.Delay(50);
+            }
+        })).ToList();
+
+        try
+        {
+            await during();
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(load);
+        }
+    }
+
+    /// <summary>A client that talks to backend <paramref name="id"/> directly, with <paramref name="user"/>'s cookies.</summary>
+    private static HttpClient BackendClient(GatewayProcess gateway, string id, LoggedInUser user) =>
+        new(new SocketsHttpHandler { CookieContainer = user.Client.Cookies, UseProxy = false })
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{gateway.BackendPort + int.Parse(id, System.Globalization.CultureInfo.InvariantCulture) - 1}"),
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+
+    private static async Task<StickyLb.Proxy.Admin.BackendInfo[]> PollBackendsAsync(
+        GatewayProcess gateway, Func<StickyLb.Proxy.Admin.BackendInfo[], bool> done)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (true)
+        {
+            var backends = await gateway.GetBackendsAsync();
+            if (done(backends) || stopwatch.Elapsed > TimeSpan.FromSeconds(5))
+            {
+                return backends;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}

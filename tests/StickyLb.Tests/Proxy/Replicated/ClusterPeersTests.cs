@@ -1,0 +1,52 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Replicated;
+
+namespace StickyLb.Tests.Proxy.Replicated;
+
+public sealed class ClusterPeersTests
+{
+    [Fact]
+    public void ABackendStartingAloneFoundsTheClusterOnItsOwnPort()
+    {
+        var peers = Peers(StoreMode.Replicated, ReplicationMode.Async);
+        var startInfo = new ProcessStartInfo("backend");
+
+        peers.HandDownTo(startInfo, "1", []);
+
+        var port = peers.PortOf("1")!.Value;
+        Assert.Equal($"{port}", startInfo.Environment[ClusterPeers.PortVariable]);
+        Assert.Equal($"127.0.0.1:{port}", startInfo.Environment[ClusterPeers.SeedsVariable]);
+        Assert.Equal("async", startInfo.Environment[ClusterPeers.ReplicationVariable]);
+    }
+
+    [Fact]
+    public void ABackendStartingBesideRunningOnesIsToldOnlyThemSoItCanOnlyJoin()
+    {
+        var peers = Peers(StoreMode.Replicated, ReplicationMode.Sync);
+        var startInfo = new ProcessStartInfo("backend");
+
+        peers.HandDownTo(startInfo, "2", ["1", "3"]);
+
+        Assert.Equal($"127.0.0.1:{peers.PortOf("1")},127.0.0.1:{peers.PortOf("3")}", startInfo.Environment[ClusterPeers.SeedsVariable]);
+        Assert.Equal("sync", startInfo.Environment[ClusterPeers.ReplicationVariable]);
+        Assert.Equal(3, new[] { "1", "2", "3" }.Select(peers.PortOf).Distinct().Count());
+    }
+
+    [Fact]
+    public void OutsideReplicatedModeNoClusterSettingReachesABackend()
+    {
+        var peers = Peers(StoreMode.Redis, ReplicationMode.Sync);
+        var startInfo = new ProcessStartInfo("backend") { Environment = { [ClusterPeers.SeedsVariable] = "inherited:1" } };
+
+        peers.HandDownTo(startInfo, "1", []);
+
+        Assert.Null(peers.PortOf("1"));
+        Assert.False(startInfo.Environment.ContainsKey(ClusterPeers.SeedsVariable));
+        Assert.False(startInfo.Environment.ContainsKey(ClusterPeers.PortVariable));
+    }
+
+    private static ClusterPeers Peers(StoreMode store, ReplicationMode replication) =>
+        new(Options.Create(new GatewayOptions { Store = store, Replication = replication, Backends = 3 }));
+}
