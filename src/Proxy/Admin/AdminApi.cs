@@ -6,6 +6,7 @@ using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Metrics;
 using StickyLb.Proxy.Simulation;
 using StickyLb.Proxy.Store;
 using StickyLb.Shared;
@@ -33,6 +34,9 @@ internal static class AdminApi
         // so that the gateway's per-request path carries no error-handling middleware.
         var admin = app.MapGroup("").WithMetadata(ListenerMetadata.Admin).AddEndpointFilter<AdminErrorFilter>();
         admin.MapGet("/", DashboardPage.Render);
+        // The instruments exist once created; the exporter reads them on each scrape.
+        _ = app.ServiceProvider.GetRequiredService<GatewayMetrics>();
+        admin.MapPrometheusScrapingEndpoint("/metrics");
         admin.MapFallback("{**path}", NotFound);
 
         var api = admin.MapGroup("/api");

@@ -15,6 +15,7 @@ public sealed class RecentTraffic(TimeProvider timeProvider)
 
     private readonly long[] _stamps = new long[Seconds];
     private readonly long[] _counts = new long[Seconds * MaxBackends * Outcomes];
+    private readonly long[] _totals = new long[MaxBackends * Outcomes];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _indexes = new(StringComparer.OrdinalIgnoreCase);
     private readonly string?[] _ids = new string?[MaxBackends];
 
@@ -36,6 +37,26 @@ public sealed class RecentTraffic(TimeProvider timeProvider)
         }
 
         Interlocked.Increment(ref _counts[(((bucket * MaxBackends) + backend) * Outcomes) + (int)outcome]);
+        Interlocked.Increment(ref _totals[(backend * Outcomes) + (int)outcome]);
+    }
+
+    /// <summary>Every request counted since the gateway started, per backend seen so far: what <c>/metrics</c> exports.</summary>
+    public IReadOnlyDictionary<string, TrafficCounts> Totals()
+    {
+        var totals = new Dictionary<string, TrafficCounts>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < MaxBackends; i++)
+        {
+            if (Volatile.Read(ref _ids[i]) is { } id)
+            {
+                var at = i * Outcomes;
+                totals[id] = new TrafficCounts(
+                    Volatile.Read(ref _totals[at + (int)TrafficOutcome.Ok]),
+                    Volatile.Read(ref _totals[at + (int)TrafficOutcome.Failed]),
+                    Volatile.Read(ref _totals[at + (int)TrafficOutcome.Rejected]));
+            }
+        }
+
+        return totals;
     }
 
     /// <summary>The last <paramref name="seconds"/> seconds, oldest first, with every backend seen so far.</summary>

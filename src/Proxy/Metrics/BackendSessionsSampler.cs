@@ -1,0 +1,48 @@
+using System.Collections.Concurrent;
+using StickyLb.Proxy.Backends;
+using StickyLb.Proxy.Health;
+
+namespace StickyLb.Proxy.Metrics;
+
+/// <summary>
+/// How many sessions each backend holds, as its <c>/healthz</c> last said, asked every few seconds:
+/// a metrics scrape reads the latest answers instead of waiting on every backend.
+/// </summary>
+internal sealed class BackendSessionsSampler(BackendSupervisor supervisor, DestinationHealthSignal health, BackendProbe probe) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
+
+    private readonly ConcurrentDictionary<string, int> _sessions = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The latest count per backend; a backend that does not answer counts none.</summary>
+    public IReadOnlyDictionary<string, int> Sessions => _sessions;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval);
+        do
+        {
+            var backends = supervisor.IsSupervising
+                ? supervisor.Backends.Select(b => (b.Id, b.Address))
+                : health.Destinations().Select(d => (d.DestinationId, new Uri(d.Model.Config.Address)));
+            await Task.WhenAll(backends.Select(b => SampleAsync(b.Item1, b.Item2, stoppingToken)));
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task SampleAsync(string id, Uri address, CancellationToken stoppingToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        timeout.CancelAfter(ProbeTimeout);
+        try
+        {
+            _sessions[id] = (await probe.GetHealthAsync(address, timeout.Token))?.Sessions ?? 0;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            // Down, slow or not a StickyLb backend (--spawn false): it reports no sessions; the next round asks again.
+            _sessions[id] = 0;
+        }
+    }
+}
