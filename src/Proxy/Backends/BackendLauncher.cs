@@ -37,6 +37,8 @@ internal static class BackendLauncher
             startInfo.Environment[StoreVariable] = storeConfiguration;
         }
 
+        startInfo.ArgumentList.Add("--Backend:IdleTimeout");
+        startInfo.ArgumentList.Add(TimeSpan.FromSeconds(options.IdleTimeout).ToString("c", System.Globalization.CultureInfo.InvariantCulture));
         startInfo.ArgumentList.Add("--Backend:ParentPid");
         startInfo.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 

@@ -15,6 +15,7 @@ internal static class GatewayCommandLine
         ["--spawn"] = "Gateway:Spawn",
         ["--store-port"] = "Gateway:StorePort",
         ["--replication"] = "Gateway:Replication",
+        ["--idle-timeout"] = "Gateway:IdleTimeout",
         // Removed: kept mapped so that GatewayOptionsReader can say so rather than ignore it.
         ["--forwarder"] = "Gateway:Forwarder",
     };

@@ -43,6 +43,12 @@ public sealed class GatewayOptions
     /// <summary>The port of spawned backend 1; backend N listens on this + N - 1. Default 5101.</summary>
     public int BackendPort { get; set; } = 5101;
 
+    /// <summary>
+    /// How long a session lives without a request, in seconds, on every backend the gateway spawns: a demo of a
+    /// planned restart (drain, let sessions end, stop) can use a few seconds. Default 1200 (20 minutes).
+    /// </summary>
+    public int IdleTimeout { get; set; } = 1200;
+
     /// <summary>The port of the embedded store that redis mode starts on 127.0.0.1 without <c>--redis</c>. Default 6380.</summary>
     public int StorePort { get; set; } = 6380;
 

@@ -80,7 +80,8 @@ internal static class GatewayOptionsReader
             ?? ReadInt(section, "Port", "port", 0, 65535, v => options.Port = v)
             ?? ReadInt(section, "AdminPort", "admin-port", 0, 65535, v => options.AdminPort = v)
             ?? ReadInt(section, "BackendPort", "backend-port", 1, 65535 - options.Backends + 1, v => options.BackendPort = v)
-            ?? ReadInt(section, "StorePort", "store-port", 1, 65535, v => options.StorePort = v);
+            ?? ReadInt(section, "StorePort", "store-port", 1, 65535, v => options.StorePort = v)
+            ?? ReadInt(section, "IdleTimeout", "idle-timeout", 1, 86400, v => options.IdleTimeout = v);
         if (problem is not null)
         {
             return problem;

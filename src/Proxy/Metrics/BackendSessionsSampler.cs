@@ -5,8 +5,9 @@ using StickyLb.Proxy.Health;
 namespace StickyLb.Proxy.Metrics;
 
 /// <summary>
-/// How many sessions each backend holds, as its <c>/healthz</c> last said, asked every few seconds:
-/// a metrics scrape reads the latest answers instead of waiting on every backend.
+/// How many sessions each backend holds, as its <c>/healthz</c> last said, asked every few seconds once
+/// metrics are first read (a gateway nobody scrapes sends its backends nothing more than before): a
+/// scrape reads the latest answers instead of waiting on every backend.
 /// </summary>
 internal sealed class BackendSessionsSampler(BackendSupervisor supervisor, DestinationHealthSignal health, BackendProbe probe) : BackgroundService
 {
@@ -14,12 +15,21 @@ internal sealed class BackendSessionsSampler(BackendSupervisor supervisor, Desti
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
 
     private readonly ConcurrentDictionary<string, int> _sessions = new(StringComparer.OrdinalIgnoreCase);
+    private readonly TaskCompletionSource _wanted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>The latest count per backend; a backend that does not answer counts none.</summary>
-    public IReadOnlyDictionary<string, int> Sessions => _sessions;
+    /// <summary>The latest count per backend (a backend that does not answer counts none); the first read starts the sampling.</summary>
+    public IReadOnlyDictionary<string, int> Sessions
+    {
+        get
+        {
+            _wanted.TrySetResult();
+            return _sessions;
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await _wanted.Task.WaitAsync(stoppingToken);
         using var timer = new PeriodicTimer(Interval);
         do
         {

@@ -56,6 +56,56 @@ public sealed class DrainTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task APlannedRestartAfterADrainLosesNoActiveSession()
+    {
+        // Sessions end after 3 s without a request: drain, let them end, stop (memory mode).
+        await using var gateway = await GatewayProcess.StartAsync(output, "--idle-timeout", "3");
+        var users = await LoggedInUser.LogInAsync(gateway, 12);
+        var target = users.GroupBy(u => u.Backend).MaxBy(g => g.Count())!.Key;
+        var leaving = users.Where(u => u.Backend == target).ToList();
+        var staying = users.Where(u => u.Backend != target).ToList();
+        using var drain = await gateway.Admin.PostAsync($"/api/backends/{target}/drain", null);
+        using (var logout = await leaving[0].Client.Http.PostAsync("/logout", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, logout.StatusCode);
+        }
+
+        // The others keep working while the drained backend's users finish (logged out, or idle).
+        using var stop = new CancellationTokenSource();
+        var working = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                foreach (var user in staying)
+                {
+                    await user.Client.WhoAmIAsync();
+                }
+
+                await Task.Delay(500);
+            }
+        });
+        var ended = await gateway.WaitForBackendAsync(target, b => b.Sessions == 0, TimeSpan.FromSeconds(15));
+        await StickySessionTests.KillBackendAsync(gateway, target, KillMethod.AdminApi);
+        await stop.CancelAsync();
+        await working;
+        var after = new List<(LoggedInUser User, WhoAmIResponse WhoAmI)>();
+        foreach (var user in staying)
+        {
+            after.Add((user, await user.Client.WhoAmIAsync()));
+        }
+
+        var returning = await leaving[1].Client.LoginAsync(leaving[1].Name);
+
+        Assert.True(leaving.Count >= 2, $"Only {leaving.Count} user(s) on backend {target}.");
+        Assert.Equal(("draining", 0), (ended.State, ended.Sessions));
+        // Nobody active lost a session to the stop: the stayers kept theirs, on their backends.
+        Assert.All(after, a => Assert.Equal((a.User.Name, a.User.Backend), (a.WhoAmI.User, a.WhoAmI.Backend)));
+        // The idle user comes back later, logs in again, and lands on a running backend.
+        Assert.NotEqual(target, returning.Backend);
+        users.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
     public async Task ADrainingBackendThatDiesFollowsTheFailoverPolicyAndItsUsersGoElsewhere()
     {
         await using var gateway = await GatewayProcess.StartAsync(output);

@@ -38,6 +38,7 @@ public sealed class GatewayOptionsReaderTests
     [InlineData("Gateway:Store", "0", "Invalid store '0'")]
     [InlineData("Gateway:Backends", "17", "Invalid backends '17' (--backends or Gateway:Backends): expected a whole number from 1 to 16.")]
     [InlineData("Gateway:Backends", "-1", "Invalid backends '-1'")]
+    [InlineData("Gateway:IdleTimeout", "0", "Invalid idle-timeout '0' (--idle-timeout or Gateway:IdleTimeout): expected a whole number from 1 to 86400.")]
     [InlineData("Gateway:Port", "70000", "Invalid port '70000' (--port or Gateway:Port): expected a whole number from 0 to 65535.")]
     [InlineData("Gateway:AdminPort", "x", "Invalid admin-port 'x' (--admin-port or Gateway:AdminPort)")]
     [InlineData("Gateway:Spawn", "yes", "Invalid spawn 'yes' (--spawn or Gateway:Spawn): expected true or false.")]
