@@ -29,16 +29,23 @@ internal sealed class BackendSessionsSampler(BackendSupervisor supervisor, Desti
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await _wanted.Task.WaitAsync(stoppingToken);
-        using var timer = new PeriodicTimer(Interval);
-        do
+        try
         {
-            var backends = supervisor.IsSupervising
-                ? supervisor.Backends.Select(b => (b.Id, b.Address))
-                : health.Destinations().Select(d => (d.DestinationId, new Uri(d.Model.Config.Address)));
-            await Task.WhenAll(backends.Select(b => SampleAsync(b.Item1, b.Item2, stoppingToken)));
+            await _wanted.Task.WaitAsync(stoppingToken);
+            using var timer = new PeriodicTimer(Interval);
+            do
+            {
+                var backends = supervisor.IsSupervising
+                    ? supervisor.Backends.Select(b => (b.Id, b.Address))
+                    : health.Destinations().Select(d => (d.DestinationId, new Uri(d.Model.Config.Address)));
+                await Task.WhenAll(backends.Select(b => SampleAsync(b.Item1, b.Item2, stoppingToken)));
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The gateway stops (or never finished starting): nothing to report.
+        }
     }
 
     private async Task SampleAsync(string id, Uri address, CancellationToken stoppingToken)
