@@ -130,17 +130,9 @@ internal static class AdminApi
     }
 
     /// <summary>A backend this gateway knows by <paramref name="id"/>: one it spawned, or a destination of its configuration.</summary>
-    private static (string Id, Uri Address)? Known(string id, BackendSupervisor supervisor, DestinationHealthSignal health)
-    {
-        if (supervisor.IsSupervising)
-        {
-            return supervisor.Find(id) is { } process ? (process.Id, process.Address) : null;
-        }
-
-        return health.Destinations().FirstOrDefault(d => string.Equals(d.DestinationId, id, StringComparison.OrdinalIgnoreCase)) is { } destination
-            ? (destination.DestinationId, new Uri(destination.Model.Config.Address))
-            : null;
-    }
+    private static (string Id, Uri Address)? Known(string id, BackendSupervisor supervisor, DestinationHealthSignal health) =>
+        KnownBackends.List(supervisor, health).Cast<(string Id, Uri Address)?>()
+            .FirstOrDefault(b => string.Equals(b!.Value.Id, id, StringComparison.OrdinalIgnoreCase));
 
     private static Task<BackendInfo> DescribeKnownAsync(
         (string Id, Uri Address) backend, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken) =>
@@ -241,7 +233,7 @@ internal static class AdminApi
             }
         }
 
-        var stateText = !running ? "stopped" : drain.IsDraining(id) ? "draining" : "running";
+        var stateText = KnownBackends.StateText(running, drain.IsDraining(id));
         return new BackendInfo(id, address.ToString().TrimEnd('/'), stateText, healthText, pid, requests.Get(id), sessions, memoryBytes);
     }
 

@@ -35,10 +35,7 @@ internal sealed class BackendSessionsSampler(BackendSupervisor supervisor, Desti
             using var timer = new PeriodicTimer(Interval);
             do
             {
-                var backends = supervisor.IsSupervising
-                    ? supervisor.Backends.Select(b => (b.Id, b.Address))
-                    : health.Destinations().Select(d => (d.DestinationId, new Uri(d.Model.Config.Address)));
-                await Task.WhenAll(backends.Select(b => SampleAsync(b.Item1, b.Item2, stoppingToken)));
+                await Task.WhenAll(KnownBackends.List(supervisor, health).Select(b => SampleAsync(b.Id, b.Address, stoppingToken)));
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }

@@ -67,14 +67,14 @@ internal sealed class GatewayMetrics
         });
 
     private static IEnumerable<string> Backends(BackendSupervisor supervisor, DestinationHealthSignal health) =>
-        supervisor.IsSupervising ? supervisor.Backends.Select(b => b.Id) : health.Destinations().Select(d => d.DestinationId);
+        KnownBackends.List(supervisor, health).Select(b => b.Id);
 
     private static string State(string id, BackendSupervisor supervisor, DestinationHealthSignal health, DrainRegistry drain)
     {
         var running = supervisor.IsSupervising
             ? supervisor.Find(id)?.State is { } state && state != BackendState.Stopped
             : health.Describe(id) != "unhealthy";
-        return !running ? "stopped" : drain.IsDraining(id) ? "draining" : "running";
+        return KnownBackends.StateText(running, drain.IsDraining(id));
     }
 
     private static KeyValuePair<string, object?> Backend(string id) => new("backend", id);
