@@ -6,16 +6,19 @@ namespace StickyLb.BackendApp.Replicated;
 /// </summary>
 internal sealed class ReplicaReadiness
 {
-    private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _keyRing = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _ready;
 
-    /// <summary>Completes when this node is Up in the cluster and its replicator knows every other member.</summary>
-    public Task Joined => _joined.Task;
+    /// <summary>
+    /// Completes when this node holds the cluster's key ring (pulled from a majority of the nodes), or
+    /// is the oldest member and the cluster has none yet, so that it alone makes the first key.
+    /// </summary>
+    public Task KeyRing => _keyRing.Task;
 
     /// <summary>True once this node holds every session and the key ring.</summary>
     public bool IsReady => _ready;
 
-    public void MarkJoined() => _joined.TrySetResult();
+    public void MarkKeyRingHeld() => _keyRing.TrySetResult();
 
     public void MarkReady() => _ready = true;
 

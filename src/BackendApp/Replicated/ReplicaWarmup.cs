@@ -44,20 +44,45 @@ internal sealed class ReplicaWarmup(
         var started = Stopwatch.GetTimestamp();
 
         var nodes = await RetryAsync(token => WaitForReplicasAsync(cluster, token), stoppingToken);
-        readiness.MarkJoined();
         logger.Joined(cluster.SelfAddress.ToString(), nodes);
         system.ActorOf(SessionCountActor.Props(shards, count, DistributedData.Get(system).Replicator), "session-count");
 
         // The count starts from what was pulled; the subscription keeps it current from then on.
         await Parallel.ForEachAsync(Enumerable.Range(0, shards.Keys.Count), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stoppingToken }, async (shard, token) =>
             count.Set(shard, (await RetryAsync(t => replicator.GetAsync(shards.Keys[shard], replicator.Majority.Read, t), token))?.Count ?? 0));
-        await RetryAsync(token => replicator.GetAsync(ReplicatedXmlRepository.Key, replicator.Majority.Read, token), stoppingToken);
+        await HoldKeyRingAsync(cluster, stoppingToken);
 
-        // Loads the shared key ring, or on the very first backend creates it, before any request needs it.
+        // Loads the shared key ring, or on the oldest backend of a new cluster creates it, before any request needs it.
         await RetryAsync(_ => Task.FromResult(dataProtection.CreateProtector(nameof(ReplicaWarmup)).Protect([1])), stoppingToken);
         readiness.MarkReady();
         logger.Ready(count.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
+
+    /// <summary>
+    /// Pulls the key ring from a majority of the nodes into this node's replica. When the cluster has no
+    /// key yet, only its oldest member goes on (and makes the first key); the others wait until that key
+    /// reaches them. Backends that start together would otherwise each make a key of their own, and each
+    /// would keep using its own: a cookie made on one would be unreadable on another.
+    /// </summary>
+    private async Task HoldKeyRingAsync(Cluster cluster, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            var ring = await RetryAsync(token => replicator.GetAsync(ReplicatedXmlRepository.Key, replicator.Majority.Read, token), stoppingToken);
+            if (ring is { Count: > 0 } || IsOldest(cluster))
+            {
+                readiness.MarkKeyRingHeld();
+                return;
+            }
+
+            await Task.Delay(RetryDelay, stoppingToken);
+        }
+    }
+
+    /// <summary>Whether this node is the oldest Up member: one node in the whole cluster, the same in every node's view.</summary>
+    private static bool IsOldest(Cluster cluster) =>
+        cluster.State.Members.Where(m => m.Status == MemberStatus.Up).OrderBy(m => m, Member.AgeOrdering).FirstOrDefault()?.UniqueAddress
+            == cluster.SelfUniqueAddress;
 
     /// <summary>
     /// Waits until the replicator replicates to every member that is Up: right after this node is Up it

@@ -7,15 +7,18 @@ namespace StickyLb.BackendApp.Replicated;
 
 /// <summary>
 /// The Data Protection key ring, replicated like the sessions so that every backend can read every
-/// session cookie. Always majority reads and writes, whatever <c>--replication</c> says: a backend that
-/// missed the ring would make a key of its own, and cookies would stop working across backends.
+/// session cookie. A backend reads nothing until its warm-up holds the cluster's ring (pulled from a
+/// majority of the nodes; only the oldest member makes the first key), and from then on reads its own
+/// replica: a ring that diverged would make a key of its own per backend, and a ring read that waited on
+/// other nodes could fail under load, and Data Protection then drops the user's session cookie (the
+/// session middleware starts an empty session instead of failing). Keys are written to a majority.
 /// </summary>
 internal sealed class ReplicatedXmlRepository(SessionReplicator replicator, ReplicaReadiness readiness, ILogger<ReplicatedXmlRepository> logger) : IXmlRepository
 {
     /// <summary>The replicated dictionary that holds the key ring (keyed by a stable hash of each key's name).</summary>
     public static readonly LWWDictionaryKey<long, byte[]> Key = new("data-protection-keys");
 
-    /// <summary>How long a backend waits to join the cluster before it reads the ring.</summary>
+    /// <summary>How long a backend waits to hold the cluster's ring before it reads it.</summary>
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
 
     public IReadOnlyCollection<XElement> GetAllElements() => GetAllElementsAsync().GetAwaiter().GetResult();
@@ -24,17 +27,17 @@ internal sealed class ReplicatedXmlRepository(SessionReplicator replicator, Repl
 
     private async Task<IReadOnlyCollection<XElement>> GetAllElementsAsync()
     {
-        // Before this node has joined and met the others, a "majority" is this node alone: it would find no
-        // key and make its own, and could then read no other backend's cookie. ASP.NET Core loads the ring
-        // while the host starts, so this holds the start-up until the node has joined.
-        await readiness.Joined.WaitAsync(JoinTimeout);
-        var ring = await replicator.GetAsync(Key, replicator.Majority.Read, CancellationToken.None);
+        // Before this node holds the cluster's ring it would find no key and make its own, and could then
+        // read no other backend's cookie. ASP.NET Core loads the ring while the host starts, so this holds
+        // the start-up until the warm-up has pulled the ring.
+        await readiness.KeyRing.WaitAsync(JoinTimeout);
+        var ring = await replicator.GetAsync(Key, ReadLocal.Instance, CancellationToken.None);
         return ring is null ? [] : [.. ring.Entries.OrderBy(e => e.Key).Select(e => XElement.Parse(Encoding.UTF8.GetString(e.Value)))];
     }
 
     private async Task StoreElementAsync(XElement element, string friendlyName)
     {
-        await readiness.Joined.WaitAsync(JoinTimeout);
+        await readiness.KeyRing.WaitAsync(JoinTimeout);
         var id = unchecked((long)SessionShards.Hash(friendlyName));
         var bytes = Encoding.UTF8.GetBytes(element.ToString(SaveOptions.DisableFormatting));
         var self = replicator.SelfNode;

@@ -14,6 +14,7 @@ namespace StickyLb.Tests.Integration;
 public sealed class ReplicatedSessionTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
+    private static readonly string SessionCookieName = StickyLb.BackendApp.Sessions.SessionServiceCollectionExtensions.CookieName;
 
     [Fact]
     public async Task NoAcknowledgedChangeIsLostWhenUsersBackendsAreKilledOneAfterAnotherUnderLoad()
@@ -58,6 +59,30 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
         Assert.All(backends, b => Assert.InRange(b.MemoryBytes, 20_000_000, 4_000_000_000));
         Assert.Equal(3, users.Select(u => u.Backend).Distinct().Count());
         users.ForEach(u => u.Dispose());
+    }
+
+    [Fact]
+    public async Task BackendsThatStartTogetherProtectSessionCookiesWithOneSharedKey()
+    {
+        // Backends that start at the same moment must not each make a Data Protection key of their own:
+        // each would keep protecting cookies with its own key, and once Data Protection stops looking for
+        // keys it has not seen (two minutes after start) a user moved to another backend looks logged out.
+        await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
+        var users = await LoggedInUser.LogInAsync(gateway, 6);
+
+        var keys = users.Select(u => (u.Backend, Key: ProtectingKeyId(u.Client.Cookies.GetCookies(gateway.GatewayUrl)[SessionCookieName]!.Value))).ToList();
+
+        Assert.Equal(3, keys.Select(k => k.Backend).Distinct().Count());
+        Assert.Single(keys.Select(k => k.Key).Distinct());
+        users.ForEach(u => u.Dispose());
+    }
+
+    /// <summary>The id of the Data Protection key that protected a session cookie (the 16 bytes after the payload's 4-byte magic header; the cookie is the escaped base64 of the payload without its padding).</summary>
+    private static Guid ProtectingKeyId(string escaped)
+    {
+        var cookie = Uri.UnescapeDataString(escaped);
+        var payload = Convert.FromBase64String(cookie.PadRight(cookie.Length + ((4 - (cookie.Length % 4)) % 4), '='));
+        return new Guid(payload.AsSpan(4, 16));
     }
 
     [Fact]
