@@ -202,7 +202,12 @@ internal static class AdminApi
             return BadRequest($"'users' must be a whole number from 0 to {UserSimulation.MaxUsers}.");
         }
 
-        await simulation.SetUsersAsync(update.Users.Value);
+        if (update.VisitSeconds is not (null or (>= 0 and <= UserSimulation.MaxVisitSeconds)))
+        {
+            return BadRequest($"'visitSeconds' must be a whole number from 0 (users never leave) to {UserSimulation.MaxVisitSeconds}.");
+        }
+
+        await simulation.SetUsersAsync(update.Users.Value, update.VisitSeconds ?? 0);
         return TypedResults.Ok(simulation.Status);
     }
 

@@ -81,6 +81,7 @@ internal static class DashboardPage
             <h2 id="simulation-title">Simulated users</h2>
             <form id="simulation">
               <label>Users <input id="sim-users" data-testid="sim-users" type="number" min="0" max="500" value="30" style="width:6rem"></label>
+              <label title="Each user logs out and leaves after about this long and a new visitor arrives: a draining backend empties. 0: users never leave.">Visits (s) <input id="sim-visit" data-testid="sim-visit" type="number" min="0" max="3600" value="0" style="width:5rem"></label>
               <button id="sim-start" data-testid="sim-start">Start</button>
               <button id="sim-stop" data-testid="sim-stop" type="button">Stop</button>
             </form>
@@ -165,7 +166,8 @@ internal static class DashboardPage
         function simulation(s) {
           const where = Object.entries(s.usersPerBackend).map(([id, n]) => `${n} on backend ${id}`).join(', ');
           $('sim-status').textContent = s.users === 0 ? 'Not running.'
-            : `${s.users} users, ${s.loggedIn} logged in${where ? ' (' + where + ')' : ''}. Requests ${s.requests}, failed ${s.failed}, sessions lost ${s.lostSessions}.`;
+            : `${s.users} users, ${s.loggedIn} logged in${where ? ' (' + where + ')' : ''}. Requests ${s.requests}, failed ${s.failed}, sessions lost ${s.lostSessions}.`
+              + (s.visitSeconds > 0 ? ` Visits of about ${s.visitSeconds} s: ${s.visitsEnded} ended, each followed by a new visitor.` : '');
         }
         let refreshing = false;
         async function refresh() {
@@ -193,7 +195,7 @@ internal static class DashboardPage
             : store.answers ? `(${store.kind}, primary ${store.primary})` : `(${store.kind}: not answering)`;
         }
         $('failover').onchange = e => call('PUT', '/api/settings', { failover: e.target.value }).then(refresh);
-        $('simulation').onsubmit = e => { e.preventDefault(); call('PUT', '/api/simulation', { users: Number($('sim-users').value) }).then(refresh); };
+        $('simulation').onsubmit = e => { e.preventDefault(); call('PUT', '/api/simulation', { users: Number($('sim-users').value), visitSeconds: Number($('sim-visit').value) }).then(refresh); };
         $('sim-stop').onclick = () => call('PUT', '/api/simulation', { users: 0 }).then(refresh);
         refresh();
         setInterval(refresh, 1000);

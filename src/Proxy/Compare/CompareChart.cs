@@ -45,8 +45,8 @@ public static class CompareChart
         {
             var run = runs[i];
             var y = Top + (i * RowHeight);
-            var group = new XElement(Svg + "g", new XAttribute("class", "run"), new XAttribute("data-store", run.Store), new XAttribute("data-failover", run.Failover));
-            group.Add(Text(20, y + 14, $"{run.Store} + {run.Failover}", 14, "bold"));
+            var group = new XElement(Svg + "g", new XAttribute("class", "run"), new XAttribute("data-store", run.Store), new XAttribute("data-failover", run.Failover), new XAttribute("data-drain", run.Drain ? "true" : "false"));
+            group.Add(Text(20, y + 14, run.Setup, 14, "bold"));
             group.Add(Text(20, y + 30, $"p50 {run.P50Ms:0.0} ms, p99 {run.P99Ms:0.0} ms", 12, "normal", "#555555"));
             group.Add(Text(20, y + 45, $"memory {CompareReport.Megabytes(run.MemoryBytesPerBackend)} per backend", 12, "normal", "#555555"));
             double x = LabelWidth;

@@ -63,6 +63,11 @@ public static class CompareCommand
         }
 
         console.Write(Table(runs));
+        foreach (var run in runs)
+        {
+            console.MarkupLine(CultureInfo.InvariantCulture, $"[bold]{Markup.Escape(run.Setup)}[/]: {Markup.Escape(CompareReport.Lesson(run))}");
+        }
+
         Directory.CreateDirectory(outDirectory);
         await File.WriteAllTextAsync(Path.Combine(outDirectory, "compare.json"), CompareReport.ToJson(runs));
         await File.WriteAllTextAsync(Path.Combine(outDirectory, "compare.md"), CompareReport.ToMarkdown(runs));
@@ -104,7 +109,7 @@ public static class CompareCommand
     private static Table Table(IReadOnlyList<CompareRun> runs)
     {
         var table = new Table().Title("What a backend's death does to sessions").Border(TableBorder.Rounded);
-        foreach (var column in new[] { "store", "failover", "users", "on backend 2", "kept", "lost", "failed", "p50 ms", "p99 ms", "memory per backend" })
+        foreach (var column in new[] { "setup", "users", "on backend 2", "kept", "lost", "failed", "p50 ms", "p99 ms", "memory per backend" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -112,7 +117,7 @@ public static class CompareCommand
         foreach (var run in runs)
         {
             table.AddRow(
-                run.Store, run.Failover, $"{run.Users}", $"{run.UsersOnKilledBackend}",
+                Markup.Escape(run.Setup), $"{run.Users}", $"{run.UsersOnKilledBackend}",
                 $"[green]{run.Kept}[/]", $"[darkorange]{run.Lost}[/]", $"[red]{run.Failed}[/]",
                 run.P50Ms.ToString("0.00", CultureInfo.InvariantCulture), run.P99Ms.ToString("0.00", CultureInfo.InvariantCulture),
                 CompareReport.Megabytes(run.MemoryBytesPerBackend));

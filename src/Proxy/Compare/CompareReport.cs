@@ -18,22 +18,41 @@ public static class CompareReport
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{(runs.Count > 0 ? runs[0].Users : 0)} simulated users log in through the gateway (three backends), add to their cart and make a few requests; backend 2 is killed with SIGKILL; every user makes one more request.");
         text.AppendLine();
-        text.AppendLine("| store | failover | users | on backend 2 | kept | lost | failed | p50 ms | p99 ms | memory per backend |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| setup | users | on backend 2 | kept | lost | failed | p50 ms | p99 ms | memory per backend |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var run in runs)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Store} | {run.Failover} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.P50Ms:0.00} | {run.P99Ms:0.00} | {Megabytes(run.MemoryBytesPerBackend)} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Setup} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.P50Ms:0.00} | {run.P99Ms:0.00} | {Megabytes(run.MemoryBytesPerBackend)} |");
         }
 
         text.AppendLine();
-        text.AppendLine("- **kept**: same user, visits continue, cart intact. **lost**: answered, but logged out or with an empty cart. **failed**: a 5xx or no response.");
-        text.AppendLine("- memory + Redistribute: the users of backend 2 are moved and lose their session. memory + Return503Error: they get 503 until it is back. redis: nobody notices, at the price of a store to run. replicated: nobody notices either, at the price of every session in every backend's memory and every change sent to every backend.");
+        text.AppendLine("- **kept**: same user, visits continue, cart intact. **lost**: answered, but logged out or with an empty cart. **failed**: a 5xx or no response. **on backend 2**: users whose session lived there when it stopped.");
+        foreach (var run in runs)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"- {run.Setup}: {Lesson(run)}");
+        }
+
         text.AppendLine("- **memory per backend**: the median backend's resident memory after the logins, before the kill.");
         text.AppendLine("- Latencies are of every request of the run, through the gateway, on this machine: compare them with each other, not with another machine.");
         text.AppendLine();
         text.AppendLine("![kept, lost and failed users per setup](compare.svg)");
         return text.ToString();
     }
+
+    /// <summary>What one setup shows, in a sentence, with its own figures.</summary>
+    public static string Lesson(CompareRun run) => (run.Store, run.Failover, run.Drain) switch
+    {
+        ("memory", _, true) => FormattableString.Invariant(
+            $"a planned restart. While backend 2 drained, {run.ArrivedOnStoppedBackend} of {run.ArrivedDuringDrain} new users were pinned to it, and {run.EndedBeforeStop} of its users finished and left with nothing to lose; the {run.UsersOnKilledBackend} still active when it stopped lost their session ({run.Lost} lost). A drain saves the users who finish in time, never those still active: in memory their session dies with the process."),
+        ("memory", "Return503Error", _) => FormattableString.Invariant(
+            $"the {run.UsersOnKilledBackend} users of backend 2 get 503 until it is back ({run.Failed} failed); their sessions live only if the process comes back, and in memory a killed process never does."),
+        ("memory", _, _) => FormattableString.Invariant(
+            $"the {run.UsersOnKilledBackend} users of backend 2 are moved to another backend and look logged out ({run.Lost} lost); everyone else notices nothing."),
+        ("redis", _, _) => FormattableString.Invariant(
+            $"nobody notices ({run.Kept} of {run.Users} kept): every session lives in the store, at the price of a store to run (and to make survive: Sentinel) and a store round trip per request."),
+        _ => FormattableString.Invariant(
+            $"nobody notices ({run.Kept} of {run.Users} kept): every backend holds every session, at the price of every session in every backend's memory and every change sent to a majority of the backends."),
+    };
 
     /// <summary>Bytes as whole megabytes (MiB), the unit the table and the chart show.</summary>
     public static string Megabytes(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", CultureInfo.InvariantCulture) + " MB";

@@ -11,5 +11,15 @@ namespace StickyLb.Proxy.Compare;
 /// <param name="P50Ms">Median latency of every request of the run, in milliseconds.</param>
 /// <param name="P99Ms">99th percentile latency of every request of the run, in milliseconds.</param>
 /// <param name="MemoryBytesPerBackend">The median backend's resident memory after the logins, before the kill, in bytes.</param>
+/// <param name="Drain">Whether backend 2 was drained before it stopped (a planned restart).</param>
+/// <param name="EndedBeforeStop">With a drain: users of backend 2 who logged out and left while it drained; they had nothing left to lose.</param>
+/// <param name="ArrivedDuringDrain">With a drain: new users who logged in while it drained (as many as left).</param>
+/// <param name="ArrivedOnStoppedBackend">With a drain: how many of those new users were pinned to backend 2 anyway (0: the drain held).</param>
 public sealed record CompareRun(
-    string Store, string Failover, int Users, int UsersOnKilledBackend, int Kept, int Lost, int Failed, double P50Ms, double P99Ms, long MemoryBytesPerBackend);
+    string Store, string Failover, int Users, int UsersOnKilledBackend, int Kept, int Lost, int Failed, double P50Ms, double P99Ms, long MemoryBytesPerBackend,
+    bool Drain = false, int EndedBeforeStop = 0, int ArrivedDuringDrain = 0, int ArrivedOnStoppedBackend = 0)
+{
+    /// <summary>The setup as the table and the chart name it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string Setup => $"{Store} + {Failover}{(Drain ? " + drain" : "")}";
+}

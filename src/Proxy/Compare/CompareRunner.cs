@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using StickyLb.Proxy.Backends;
+using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Simulation;
 using StickyLb.Proxy.Store;
@@ -10,7 +11,9 @@ namespace StickyLb.Proxy.Compare;
 /// <summary>
 /// Runs the used-by story once for one setup: a gateway with three backends (in this process, built
 /// as <c>Program.cs</c> builds it, on free ports), N users who log in, fill a cart and make a few
-/// requests, SIGKILL of backend 2, one more request each, and every user classified.
+/// requests, SIGKILL of backend 2, one more request each, and every user classified. With a drain (a
+/// planned restart), backend 2 is drained first: half of its users finish their visit (log out and
+/// leave) and as many new users arrive before it stops; the others are still active when it stops.
 /// </summary>
 internal sealed class CompareRunner(int users)
 {
@@ -76,6 +79,12 @@ internal sealed class CompareRunner(int users)
         });
 
         var memoryBytes = await MedianMemoryAsync(services.GetRequiredService<BackendProbe>(), supervisor, cancellationToken);
+        var (ended, arrived) = (0, Array.Empty<SimulatedUser>());
+        if (mode.Drain)
+        {
+            (simulated, ended, arrived) = await DrainAsync(services.GetRequiredService<DrainRegistry>(), simulated, http, gateway, Timed, parallel);
+        }
+
         var before = simulated.ToDictionary(u => u.Name, u => (u.Backend, u.Visits));
         var onKilledBackend = before.Values.Count(b => b.Backend == KilledBackend);
         if (supervisor.Kill(KilledBackend) == BackendCommandResult.Done)
@@ -101,7 +110,31 @@ internal sealed class CompareRunner(int users)
             outcomes.Count(o => o == UserOutcome.Failed),
             Math.Round(Percentile(sorted, 0.50), 2),
             Math.Round(Percentile(sorted, 0.99), 2),
-            memoryBytes);
+            memoryBytes,
+            mode.Drain,
+            ended,
+            arrived.Length,
+            arrived.Count(u => u.Backend == KilledBackend));
+    }
+
+    /// <summary>
+    /// Drains backend 2; every other of its users logs out and leaves, and as many new users log in,
+    /// add to their cart and look at it. Returns the users still around, how many left, and the new ones.
+    /// </summary>
+    private static async Task<(SimulatedUser[] Users, int Ended, SimulatedUser[] Arrived)> DrainAsync(
+        DrainRegistry drain, SimulatedUser[] simulated, HttpMessageInvoker http, Uri gateway, Func<UserReply, UserReply> timed, ParallelOptions parallel)
+    {
+        drain.Drain(KilledBackend);
+        var leaving = simulated.Where(u => u.Backend == KilledBackend).Where((_, i) => i % 2 == 0).ToHashSet();
+        var arrived = Enumerable.Range(1, leaving.Count).Select(i => new SimulatedUser($"new{i}", http, gateway)).ToArray();
+        await Parallel.ForEachAsync(leaving, parallel, async (user, token) => timed(await user.LeaveAsync(token)));
+        await Parallel.ForEachAsync(arrived, parallel, async (user, token) =>
+        {
+            timed(await user.LoginAsync(token));
+            timed(await user.AddToCartAsync("book", token));
+            timed(await user.WhoAmIAsync(token));
+        });
+        return ([.. simulated.Where(u => !leaving.Contains(u)), .. arrived], leaving.Count, arrived);
     }
 
     /// <summary>The median of the backends' resident memory, as each reports it on <c>/healthz</c>.</summary>

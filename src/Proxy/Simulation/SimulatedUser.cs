@@ -12,7 +12,7 @@ namespace StickyLb.Proxy.Simulation;
 public sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri gateway)
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
-    private readonly CookieContainer _cookies = new();
+    private CookieContainer _cookies = new();
 
     public string Name { get; } = name;
 
@@ -39,6 +39,15 @@ public sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri gate
     {
         var reply = await SendAsync(HttpMethod.Post, "/login", new { user = Name }, cancellationToken);
         Observe(reply);
+        return reply;
+    }
+
+    /// <summary>Logs out and leaves: the next request is a new visitor's, with an empty cookie jar.</summary>
+    public async Task<UserReply> LeaveAsync(CancellationToken cancellationToken)
+    {
+        var reply = await SendAsync(HttpMethod.Post, "/logout", null, cancellationToken);
+        _cookies = new CookieContainer();
+        (Backend, Visits, LoggedIn) = (null, 0, false);
         return reply;
     }
 

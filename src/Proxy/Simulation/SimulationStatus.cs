@@ -7,4 +7,7 @@ namespace StickyLb.Proxy.Simulation;
 /// <param name="Requests">Requests sent since the simulation started.</param>
 /// <param name="Failed">Requests that got a 5xx or no answer.</param>
 /// <param name="LostSessions">Times a logged-in user found itself logged out (it then logs in again).</param>
-public sealed record SimulationStatus(int Users, int LoggedIn, IReadOnlyDictionary<string, int> UsersPerBackend, long Requests, long Failed, long LostSessions);
+/// <param name="VisitSeconds">How long a visit lasts before its user leaves (0: users never leave).</param>
+/// <param name="VisitsEnded">Users who logged out and left, each followed by a new visitor.</param>
+public sealed record SimulationStatus(
+    int Users, int LoggedIn, IReadOnlyDictionary<string, int> UsersPerBackend, long Requests, long Failed, long LostSessions, int VisitSeconds, long VisitsEnded);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using StickyLb.Proxy.Gateway;
 
 namespace StickyLb.Proxy.Simulation;
@@ -6,11 +7,16 @@ namespace StickyLb.Proxy.Simulation;
 /// The dashboard's "simulate users": N synthetic users who log in through the gateway and then visit
 /// <c>/whoami</c> about twice a second, so that a person who kills a backend sees the sessions move
 /// or vanish as it happens. A user who finds itself logged out counts a lost session and logs in again.
+/// With a visit length, users also come and go: each logs out after its visit and a new visitor (a new
+/// cookie jar) takes its place, which is how a draining backend empties.
 /// </summary>
 public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposable
 {
     /// <summary>The most users the dashboard may start.</summary>
     public const int MaxUsers = 500;
+
+    /// <summary>The longest visit length, in seconds.</summary>
+    public const int MaxVisitSeconds = 3600;
 
     private static readonly TimeSpan ThinkTime = TimeSpan.FromMilliseconds(500);
 
@@ -22,6 +28,8 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
     private long _requests;
     private long _failed;
     private long _lost;
+    private long _visitsEnded;
+    private int _visitSeconds;
 
     public SimulationStatus Status
     {
@@ -34,15 +42,22 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
                 users.Where(u => u.Backend is not null).GroupBy(u => u.Backend!).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count()),
                 Interlocked.Read(ref _requests),
                 Interlocked.Read(ref _failed),
-                Interlocked.Read(ref _lost));
+                Interlocked.Read(ref _lost),
+                Volatile.Read(ref _visitSeconds),
+                Interlocked.Read(ref _visitsEnded));
         }
     }
 
-    /// <summary>Stops the users running now and starts <paramref name="users"/> new ones (0: just stop).</summary>
-    public async Task SetUsersAsync(int users)
+    /// <summary>
+    /// Stops the users running now and starts <paramref name="users"/> new ones (0: just stop), whose
+    /// visits last about <paramref name="visitSeconds"/> (0: forever).
+    /// </summary>
+    public async Task SetUsersAsync(int users, int visitSeconds = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(users);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(users, MaxUsers);
+        ArgumentOutOfRangeException.ThrowIfNegative(visitSeconds);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(visitSeconds, MaxVisitSeconds);
         await _gate.WaitAsync();
         try
         {
@@ -50,6 +65,8 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
             Interlocked.Exchange(ref _requests, 0);
             Interlocked.Exchange(ref _failed, 0);
             Interlocked.Exchange(ref _lost, 0);
+            Interlocked.Exchange(ref _visitsEnded, 0);
+            Volatile.Write(ref _visitSeconds, visitSeconds);
             var gateway = listeners.GatewayUrl;
             var simulated = Enumerable.Range(1, users).Select(i => new SimulatedUser($"sim{i}", _http, gateway)).ToArray();
             Volatile.Write(ref _simulated, simulated);
@@ -57,7 +74,8 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
             {
                 _running = new CancellationTokenSource();
                 var token = _running.Token;
-                _users = Task.WhenAll(simulated.Select(user => Task.Run(() => LiveAsync(user, token), CancellationToken.None)));
+                var visit = TimeSpan.FromSeconds(visitSeconds);
+                _users = Task.WhenAll(simulated.Select(user => Task.Run(() => LiveAsync(user, visit, token), CancellationToken.None)));
             }
         }
         finally
@@ -66,13 +84,23 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
         }
     }
 
-    private async Task LiveAsync(SimulatedUser user, CancellationToken cancellationToken)
+    private async Task LiveAsync(SimulatedUser user, TimeSpan visit, CancellationToken cancellationToken)
     {
         try
         {
             Count(await user.LoginAsync(cancellationToken));
+            var leaveAt = NextLeave(visit);
             while (!cancellationToken.IsCancellationRequested)
             {
+                if (Stopwatch.GetTimestamp() >= leaveAt)
+                {
+                    // The visit is over: this user logs out and goes; a new visitor arrives in its place.
+                    Count(await user.LeaveAsync(cancellationToken));
+                    Interlocked.Increment(ref _visitsEnded);
+                    Count(await user.LoginAsync(cancellationToken));
+                    leaveAt = NextLeave(visit);
+                }
+
                 await Task.Delay(ThinkTime + TimeSpan.FromMilliseconds(Random.Shared.Next(100)), cancellationToken);
                 var wasLoggedIn = user.LoggedIn;
                 var reply = await user.WhoAmIAsync(cancellationToken);
@@ -93,6 +121,10 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
             // Stopped.
         }
     }
+
+    /// <summary>When a visit that starts now ends: 0.5-1.5 times <paramref name="visit"/> from now, or never.</summary>
+    private static long NextLeave(TimeSpan visit) =>
+        visit == TimeSpan.Zero ? long.MaxValue : Stopwatch.GetTimestamp() + (long)(visit.TotalSeconds * (0.5 + Random.Shared.NextDouble()) * Stopwatch.Frequency);
 
     private void Count(UserReply reply)
     {

@@ -25,16 +25,27 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
 
         Assert.Equal(0, exitCode);
         Assert.True(elapsed < TimeSpan.FromSeconds(90), $"compare took {elapsed}.");
-        Assert.Equal(4, runs.Count);
-        var (memoryMove, memory503, redis, replicated) = (runs[0], runs[1], runs[2], runs[3]);
+        Assert.Equal(5, runs.Count);
+        var (memoryMove, memory503, drained, redis, replicated) = (runs[0], runs[1], runs[2], runs[3], runs[4]);
         Assert.Equal(("memory", "Redistribute"), (memoryMove.GetProperty("store").GetString(), memoryMove.GetProperty("failover").GetString()));
         Assert.Equal(("memory", "Return503Error"), (memory503.GetProperty("store").GetString(), memory503.GetProperty("failover").GetString()));
+        Assert.Equal(("memory", "Redistribute", true), (drained.GetProperty("store").GetString(), drained.GetProperty("failover").GetString(), drained.GetProperty("drain").GetBoolean()));
+        Assert.All([memoryMove, memory503, redis, replicated], r => Assert.False(r.GetProperty("drain").GetBoolean()));
         Assert.Equal(("redis", "Redistribute"), (redis.GetProperty("store").GetString(), redis.GetProperty("failover").GetString()));
         Assert.Equal(("replicated", "Redistribute"), (replicated.GetProperty("store").GetString(), replicated.GetProperty("failover").GetString()));
         Assert.All(runs, r => Assert.Equal(300, r.GetProperty("users").GetInt32()));
         Assert.All(runs, r => Assert.InRange(r.GetProperty("usersOnKilledBackend").GetInt32(), 1, 299));
         Assert.Equal((memoryMove.GetProperty("usersOnKilledBackend").GetInt32(), 0), (memoryMove.GetProperty("lost").GetInt32(), memoryMove.GetProperty("failed").GetInt32()));
         Assert.Equal((memory503.GetProperty("usersOnKilledBackend").GetInt32(), 0), (memory503.GetProperty("failed").GetInt32(), memory503.GetProperty("lost").GetInt32()));
+        // The planned restart: no new user is pinned to the draining backend; half of its users finish and
+        // leave before it stops, and as many new ones arrive; the ones still active when it stops lose
+        // their session, and only they.
+        var ended = drained.GetProperty("endedBeforeStop").GetInt32();
+        Assert.InRange(ended, 1, 150);
+        Assert.Equal((ended, 0), (drained.GetProperty("arrivedDuringDrain").GetInt32(), drained.GetProperty("arrivedOnStoppedBackend").GetInt32()));
+        Assert.Equal((drained.GetProperty("usersOnKilledBackend").GetInt32(), 0), (drained.GetProperty("lost").GetInt32(), drained.GetProperty("failed").GetInt32()));
+        Assert.Equal(300, drained.GetProperty("kept").GetInt32() + drained.GetProperty("lost").GetInt32());
+        Assert.InRange(ended - drained.GetProperty("usersOnKilledBackend").GetInt32(), 0, 1);
         Assert.Equal((300, 0, 0), (redis.GetProperty("kept").GetInt32(), redis.GetProperty("lost").GetInt32(), redis.GetProperty("failed").GetInt32()));
         Assert.Equal((300, 0, 0), (replicated.GetProperty("kept").GetInt32(), replicated.GetProperty("lost").GetInt32(), replicated.GetProperty("failed").GetInt32()));
         Assert.All(runs, r => Assert.InRange(r.GetProperty("memoryBytesPerBackend").GetInt64(), 20_000_000, 4_000_000_000));
@@ -42,6 +53,7 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         Assert.Equal("svg", svg.Root!.Name.LocalName);
         Assert.True(File.Exists(Path.Combine(outDirectory, "compare.md")));
         Assert.Contains("kept", text);
+        Assert.Contains("a planned restart", text);
         // A backend compare left behind would have been reparented, so look at every process.
         Assert.DoesNotContain(ProcessTree.All(), p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)
             && p.CommandLine.Contains($"--Backend:ParentPid {comparePid}", StringComparison.Ordinal));

@@ -35,6 +35,33 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     }
 
     [ChromiumFact]
+    public async Task SimulatedVisitorsLeaveADrainingBackendSoItStopsWithoutLosingASession()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output);
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
+        await page.GotoAsync(gateway.AdminUrl.ToString());
+
+        await page.GetByTestId("sim-users").FillAsync("24");
+        await page.GetByTestId("sim-visit").FillAsync("3");
+        await page.GetByTestId("sim-start").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("sim-status")).ToContainTextAsync("on backend 2", new() { Timeout = 10000 });
+        await page.GetByTestId("drain-2").ClickAsync();
+        // Visits last 1.5-4.5 s: every visitor of backend 2 leaves, and the new ones are pinned elsewhere.
+        await Assertions.Expect(page.GetByTestId("sim-status")).Not.ToContainTextAsync("on backend 2", new() { Timeout = 15000 });
+        var drained = await gateway.Admin.GetFromJsonAsync<SimulationStatus>("/api/simulation");
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-drained-by-visitors"));
+        await page.GetByTestId("kill-2").ClickAsync();
+        var after = await PollAsync(() => gateway.Admin.GetFromJsonAsync<SimulationStatus>("/api/simulation"), s => s!.Requests >= drained!.Requests + 60, timeoutSeconds: 15);
+        await page.GetByTestId("sim-stop").ClickAsync();
+
+        Assert.True(drained!.VisitsEnded > 0);
+        Assert.Contains(" ended, each followed by a new visitor", await page.GetByTestId("sim-status").TextContentAsync() ?? "", StringComparison.Ordinal);
+        Assert.True(after!.Requests >= drained.Requests + 60, $"Only {after.Requests - drained.Requests} requests after the stop.");
+        Assert.Equal((0, 0), (after.LostSessions, after.Failed));
+    }
+
+    [ChromiumFact]
     public async Task TheDashboardNamesTheStoresPrimaryAndSaysWhenItStopsAnswering()
     {
         await using var store = await StoreServer.StartAsync(StoreServer.Garnet);
@@ -126,12 +153,13 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     }
 
     [ChromiumFact]
-    public async Task TheCompareChartRendersTheFourSetupsInChromium()
+    public async Task TheCompareChartRendersEverySetupInChromium()
     {
         CompareRun[] runs =
         [
             new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8, 150_000_000),
             new("memory", "Return503Error", 300, 100, 200, 0, 100, 4.1, 43.8, 151_000_000),
+            new("memory", "Redistribute", 300, 50, 250, 50, 0, 4.6, 50.2, 150_000_000, Drain: true, EndedBeforeStop: 50, ArrivedDuringDrain: 50, ArrivedOnStoppedBackend: 0),
             new("redis", "Redistribute", 300, 100, 300, 0, 0, 6.4, 36.7, 160_000_000),
             new("replicated", "Redistribute", 300, 100, 300, 0, 0, 7.2, 40.1, 190_000_000),
         ];
@@ -151,8 +179,8 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         var image = await browser.Page.Locator("img").EvaluateAsync<int>("img => img.naturalWidth");
         output.WriteLine("screenshot: " + await browser.ScreenshotAsync("compare-chart"));
 
-        Assert.Equal(["memory + Redistribute", "memory + Return503Error", "redis + Redistribute", "replicated + Redistribute"], labels);
-        Assert.Equal(6, bars);
+        Assert.Equal(["memory + Redistribute", "memory + Return503Error", "memory + Redistribute + drain", "redis + Redistribute", "replicated + Redistribute"], labels);
+        Assert.Equal(8, bars);
         Assert.True(firstBar is { Width: > 100, Height: > 20 }, $"The first bar rendered as {firstBar?.Width}x{firstBar?.Height}.");
         Assert.True(legendVisible);
         Assert.Equal(760, image);

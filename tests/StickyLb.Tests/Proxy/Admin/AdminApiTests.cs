@@ -72,6 +72,23 @@ public sealed class AdminApiTests
         Assert.Equal(new GatewaySettings("memory", "Redistribute"), settings);
     }
 
+    [Theory]
+    [InlineData("{\"users\":501}", "'users' must be a whole number from 0 to 500")]
+    [InlineData("{\"users\":3,\"visitSeconds\":-1}", "'visitSeconds' must be a whole number from 0")]
+    [InlineData("{\"users\":3,\"visitSeconds\":3601}", "'visitSeconds' must be a whole number from 0")]
+    public async Task BadSimulationSettingsAreAProblemAndStartNoUser(string body, string detail)
+    {
+        await using var gateway = await InProcessGateway.StartAsync(NotSpawned);
+
+        using var put = await gateway.Admin.PutAsync("/api/simulation", new StringContent(body, Encoding.UTF8, "application/json"));
+        var status = await gateway.Admin.GetFromJsonAsync<StickyLb.Proxy.Simulation.SimulationStatus>("/api/simulation");
+
+        Assert.Equal(HttpStatusCode.BadRequest, put.StatusCode);
+        Assert.Equal("application/problem+json", put.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(detail, (await put.Content.ReadFromJsonAsync<Dictionary<string, object>>())!["detail"].ToString());
+        Assert.Equal((0, 0), (status!.Users, status.VisitSeconds));
+    }
+
     [Fact]
     public async Task StatsStartAtZero()
     {

@@ -10,6 +10,7 @@ public sealed class CompareReportTests
     [
         new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8, 150_000_000),
         new("memory", "Return503Error", 300, 100, 200, 0, 100, 4.1, 43.8, 151_000_000),
+        new("memory", "Redistribute", 300, 50, 250, 50, 0, 4.6, 50.2, 150_000_000, Drain: true, EndedBeforeStop: 50, ArrivedDuringDrain: 50, ArrivedOnStoppedBackend: 0),
         new("redis", "Redistribute", 300, 100, 300, 0, 0, 6.4, 36.7, 160_000_000),
         new("replicated", "Redistribute", 300, 100, 300, 0, 0, 7.2, 40.1, 190_000_000),
     ];
@@ -21,11 +22,15 @@ public sealed class CompareReportTests
 
         var first = json.RootElement.GetProperty("runs")[0];
         Assert.Equal(
-            ["store", "failover", "users", "usersOnKilledBackend", "kept", "lost", "failed", "p50Ms", "p99Ms", "memoryBytesPerBackend"],
+            ["store", "failover", "users", "usersOnKilledBackend", "kept", "lost", "failed", "p50Ms", "p99Ms", "memoryBytesPerBackend",
+                "drain", "endedBeforeStop", "arrivedDuringDrain", "arrivedOnStoppedBackend"],
             first.EnumerateObject().Select(p => p.Name));
         Assert.Equal(("memory", 100, 4.9), (first.GetProperty("store").GetString(), first.GetProperty("lost").GetInt32(), first.GetProperty("p50Ms").GetDouble()));
         Assert.Equal(150_000_000, first.GetProperty("memoryBytesPerBackend").GetInt64());
-        Assert.Equal(4, json.RootElement.GetProperty("runs").GetArrayLength());
+        Assert.False(first.GetProperty("drain").GetBoolean());
+        var drained = json.RootElement.GetProperty("runs")[2];
+        Assert.Equal((true, 50, 50, 0), (drained.GetProperty("drain").GetBoolean(), drained.GetProperty("endedBeforeStop").GetInt32(), drained.GetProperty("arrivedDuringDrain").GetInt32(), drained.GetProperty("arrivedOnStoppedBackend").GetInt32()));
+        Assert.Equal(5, json.RootElement.GetProperty("runs").GetArrayLength());
     }
 
     [Fact]
@@ -33,9 +38,13 @@ public sealed class CompareReportTests
     {
         var markdown = CompareReport.ToMarkdown(Runs);
 
-        Assert.Contains("| memory | Redistribute | 300 | 100 | 200 | 100 | 0 | 4.90 | 56.80 | 143 MB |", markdown);
-        Assert.Contains("| redis | Redistribute | 300 | 100 | 300 | 0 | 0 | 6.40 | 36.70 | 153 MB |", markdown);
-        Assert.Contains("| replicated | Redistribute | 300 | 100 | 300 | 0 | 0 | 7.20 | 40.10 | 181 MB |", markdown);
+        Assert.Contains("| memory + Redistribute | 300 | 100 | 200 | 100 | 0 | 4.90 | 56.80 | 143 MB |", markdown);
+        Assert.Contains("| memory + Redistribute + drain | 300 | 50 | 250 | 50 | 0 | 4.60 | 50.20 | 143 MB |", markdown);
+        Assert.Contains("| redis + Redistribute | 300 | 100 | 300 | 0 | 0 | 6.40 | 36.70 | 153 MB |", markdown);
+        Assert.Contains("| replicated + Redistribute | 300 | 100 | 300 | 0 | 0 | 7.20 | 40.10 | 181 MB |", markdown);
+        // One lesson per setup, with its own figures.
+        Assert.Contains("- memory + Redistribute + drain: a planned restart. While backend 2 drained, 0 of 50 new users were pinned to it, and 50 of its users finished", markdown);
+        Assert.Contains("- memory + Return503Error: the 100 users of backend 2 get 503", markdown);
         Assert.Contains("![kept, lost and failed users per setup](compare.svg)", markdown);
     }
 
@@ -49,8 +58,10 @@ public sealed class CompareReportTests
         var texts = svg.Descendants(ns + "text").Select(t => t.Value).ToList();
 
         Assert.Equal("svg", svg.Root.Name.LocalName);
-        Assert.Equal(["memory + Redistribute", "memory + Return503Error", "redis + Redistribute", "replicated + Redistribute"], groups.Select(g => g.Elements(ns + "text").First().Value));
-        Assert.Contains("memory 181 MB per backend", groups[3].Elements(ns + "text").Select(t => t.Value));
+        Assert.Equal(
+            ["memory + Redistribute", "memory + Return503Error", "memory + Redistribute + drain", "redis + Redistribute", "replicated + Redistribute"],
+            groups.Select(g => g.Elements(ns + "text").First().Value));
+        Assert.Contains("memory 181 MB per backend", groups[4].Elements(ns + "text").Select(t => t.Value));
         Assert.Contains("kept", texts);
         Assert.Contains("lost (logged out)", texts);
         Assert.Contains("failed (5xx)", texts);
