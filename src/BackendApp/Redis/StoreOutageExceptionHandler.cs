@@ -6,16 +6,17 @@ using StickyLb.BackendApp.Sessions;
 namespace StickyLb.BackendApp.Redis;
 
 /// <summary>
-/// Redis mode: a store failure that escapes the session filter becomes the same 503 problem as a
-/// session the store could not load. The usual one is Data Protection's: while the store is down
-/// it cannot read the key ring and throws <see cref="CryptographicException"/>, which would be a
-/// 500. It reads the key ring again on a later request, so nothing needs a restart.
+/// Redis and replicated mode: a store failure that escapes the session filter becomes the same 503
+/// problem as a session the store could not load. The usual one is Data Protection's: while the store
+/// is down (or, replicated, before this backend has joined the others) it cannot read the key ring and
+/// throws <see cref="CryptographicException"/>, which would be a 500. It reads the key ring again on a
+/// later request, so nothing needs a restart.
 /// </summary>
 internal sealed partial class StoreOutageExceptionHandler(ILogger<StoreOutageExceptionHandler> logger) : IExceptionHandler
 {
     /// <summary>Whether <paramref name="exception"/> means the store could not be reached or did not answer.</summary>
     public static bool IsStoreOutage(Exception exception) =>
-        exception is CryptographicException or RedisConnectionException or RedisTimeoutException;
+        exception is CryptographicException or RedisConnectionException or RedisTimeoutException or Replicated.ReplicationException;
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {

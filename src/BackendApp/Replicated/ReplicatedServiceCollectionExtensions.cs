@@ -42,6 +42,7 @@ internal static class ReplicatedServiceCollectionExtensions
         services.AddSingleton<IDistributedCache, ReplicatedDistributedCache>();
         services.AddSingleton<IStoreHealth, ReplicatedStoreHealth>();
         services.AddHostedService<ReplicaWarmup>();
+        services.AddExceptionHandler<Redis.StoreOutageExceptionHandler>();
         services.AddHostedService<ExpiredSessionSweeper>();
 
         services.AddDataProtection().SetApplicationName(SharedApplicationName);
@@ -65,6 +66,23 @@ internal static class ReplicatedServiceCollectionExtensions
                 })
                 .AddHocon(ClusterHocon.Value, HoconAddMode.Prepend);
         });
+        return services;
+    }
+
+    /// <summary>
+    /// Data Protection preloads the key ring while the host starts, and the ring can only be read once this
+    /// node has joined the others: the server would not listen until then, and <c>/healthz</c> could not say
+    /// 503 (joining). <see cref="ReplicaWarmup"/> loads the ring itself before it marks the node ready. Call
+    /// after everything that adds Data Protection (<c>AddSession</c> does), or the preload comes back.
+    /// </summary>
+    public static IServiceCollection WithoutKeyRingPreload(this IServiceCollection services)
+    {
+        foreach (var preload in services.Where(d => d.ServiceType == typeof(IHostedService)
+            && d.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService").ToList())
+        {
+            services.Remove(preload);
+        }
+
         return services;
     }
 

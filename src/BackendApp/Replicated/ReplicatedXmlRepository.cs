@@ -18,7 +18,7 @@ internal sealed class ReplicatedXmlRepository(SessionReplicator replicator, Repl
     /// <summary>The replicated dictionary that holds the key ring (keyed by a stable hash of each key's name).</summary>
     public static readonly LWWDictionaryKey<long, byte[]> Key = new("data-protection-keys");
 
-    /// <summary>How long a backend waits to hold the cluster's ring before it reads it.</summary>
+    /// <summary>How long a new key waits for this backend to hold the cluster's ring before it is stored.</summary>
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(60);
 
     public IReadOnlyCollection<XElement> GetAllElements() => GetAllElementsAsync().GetAwaiter().GetResult();
@@ -28,9 +28,13 @@ internal sealed class ReplicatedXmlRepository(SessionReplicator replicator, Repl
     private async Task<IReadOnlyCollection<XElement>> GetAllElementsAsync()
     {
         // Before this node holds the cluster's ring it would find no key and make its own, and could then
-        // read no other backend's cookie. ASP.NET Core loads the ring while the host starts, so this holds
-        // the start-up until the warm-up has pulled the ring.
-        await readiness.KeyRing.WaitAsync(JoinTimeout);
+        // read no other backend's cookie: a request that needs the ring before then fails at once (a 503,
+        // StoreOutageExceptionHandler), and Data Protection reads the ring again on a later one.
+        if (!readiness.KeyRing.IsCompleted)
+        {
+            throw new ReplicationException("This backend has not joined the others yet: it does not hold the key ring.");
+        }
+
         var ring = await replicator.GetAsync(Key, ReadLocal.Instance, CancellationToken.None);
         return ring is null ? [] : [.. ring.Entries.OrderBy(e => e.Key).Select(e => XElement.Parse(Encoding.UTF8.GetString(e.Value)))];
     }

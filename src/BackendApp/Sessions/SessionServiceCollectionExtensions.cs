@@ -20,11 +20,12 @@ internal static class SessionServiceCollectionExtensions
     public static WebApplicationBuilder AddBackendSessions(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        var replicated = string.Equals(builder.Configuration["Backend:Store"], BackendOptions.ReplicatedStore, StringComparison.OrdinalIgnoreCase);
         if (string.Equals(builder.Configuration["Backend:Store"], BackendOptions.RedisStore, StringComparison.OrdinalIgnoreCase))
         {
             services.AddRedisSessionStore();
         }
-        else if (string.Equals(builder.Configuration["Backend:Store"], BackendOptions.ReplicatedStore, StringComparison.OrdinalIgnoreCase))
+        else if (replicated)
         {
             services.AddReplicatedSessionStore();
         }
@@ -34,6 +35,11 @@ internal static class SessionServiceCollectionExtensions
         }
 
         services.AddSession();
+        if (replicated)
+        {
+            services.WithoutKeyRingPreload();
+        }
+
         services.AddTransient<DistributedSessionStore>();
         services.AddTransient<ISessionStore, ExplicitCommitSessionStore>();
         services.AddOptions<SessionOptions>()

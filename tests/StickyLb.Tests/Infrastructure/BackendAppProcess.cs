@@ -17,7 +17,8 @@ internal sealed class BackendAppProcess : IDisposable
 
     public bool IsRunning => !_process.HasExited;
 
-    public static BackendAppProcess Start(string id, int port)
+    /// <param name="arguments">More command-line arguments for BackendApp (configuration keys, say).</param>
+    public static BackendAppProcess Start(string id, int port, params string[] arguments)
     {
         var address = new Uri($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}");
         var startInfo = new ProcessStartInfo(GatewayProcess.DotnetHost())
@@ -28,6 +29,11 @@ internal sealed class BackendAppProcess : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
             ArgumentList = { Path.Combine(AppContext.BaseDirectory, "BackendApp.dll"), "--urls", address.ToString(), "--Backend:Id", id },
         };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
         var process = Process.Start(startInfo)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using StickyLb.BackendApp.Endpoints;
+using StickyLb.Proxy.Gateway;
 using StickyLb.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -83,6 +84,44 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
         var cookie = Uri.UnescapeDataString(escaped);
         var payload = Convert.FromBase64String(cookie.PadRight(cookie.Length + ((4 - (cookie.Length % 4)) % 4), '='));
         return new Guid(payload.AsSpan(4, 16));
+    }
+
+    [Fact]
+    public async Task ABackendThatHasNotJoinedTheOthersAnswersHealthzWith503()
+    {
+        // Its only peer never answers: it keeps trying to join, and must say so rather than not listen.
+        var port = FreePorts.Next();
+        using var backend = BackendAppProcess.Start(
+            "4", port, "--Backend:Store", "replicated", "--Replicated:Port", FreePorts.Next().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--Replicated:Seeds", $"127.0.0.1:{FreePorts.Next()}");
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+
+        var health = await FirstAnswerAsync(client, "/healthz");
+        var report = await health.Content.ReadFromJsonAsync<HealthResponse>();
+        using var whoAmI = await client.GetAsync("/whoami");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Equal(("unhealthy", "replicated", 0), (report!.Status, report.Store, report.Sessions));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, whoAmI.StatusCode);
+        Assert.Equal("application/problem+json", whoAmI.Content.Headers.ContentType?.MediaType);
+        health.Dispose();
+    }
+
+    /// <summary>The first answer of a server that is starting: connection refusals until it listens.</summary>
+    private static async Task<HttpResponseMessage> FirstAnswerAsync(HttpClient client, string path)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                return await client.GetAsync(path);
+            }
+            catch (HttpRequestException) when (stopwatch.Elapsed < TimeSpan.FromSeconds(30))
+            {
+                await Task.Delay(50);
+            }
+        }
     }
 
     [Fact]
