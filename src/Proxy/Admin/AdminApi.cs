@@ -154,7 +154,7 @@ internal static class AdminApi
     }
 
     public static Ok<GatewaySettings> GetSettings(IOptions<GatewayOptions> options, FailoverSwitch failover) =>
-        TypedResults.Ok(new GatewaySettings(options.Value.Store.ToString().ToLowerInvariant(), failover.Current.ToString()));
+        TypedResults.Ok(new GatewaySettings(options.Value.Store.ToString().ToLowerInvariant(), failover.Current.ToString(), AffinityName(options.Value)));
 
     public static async Task<Results<Ok<GatewaySettings>, ProblemHttpResult>> PutSettingsAsync(
         HttpRequest request, IOptions<GatewayOptions> options, FailoverSwitch failover)
@@ -181,15 +181,18 @@ internal static class AdminApi
             failover.Set(mode);
         }
 
-        return TypedResults.Ok(new GatewaySettings(store.ToLowerInvariant(), failover.Current.ToString()));
+        return TypedResults.Ok(new GatewaySettings(store.ToLowerInvariant(), failover.Current.ToString(), AffinityName(options.Value)));
     }
+
+    private static string AffinityName(GatewayOptions options) => options.Affinity ? "on" : "off";
 
     public static Ok<GatewayStats> GetStats(AffinityCounters affinity, BackendRequestCounters requests, RecentTraffic traffic) =>
         TypedResults.Ok(new GatewayStats(affinity.Snapshot(), requests.Snapshot(), traffic.Snapshot(RecentSeconds)));
 
     public static Ok<SimulationStatus> GetSimulation(UserSimulation simulation) => TypedResults.Ok(simulation.Status);
 
-    public static async Task<Results<Ok<SimulationStatus>, ProblemHttpResult>> PutSimulationAsync(HttpRequest request, UserSimulation simulation)
+    public static async Task<Results<Ok<SimulationStatus>, ProblemHttpResult>> PutSimulationAsync(
+        HttpRequest request, UserSimulation simulation, BackendSupervisor supervisor, DestinationHealthSignal health)
     {
         var (update, problem) = await JsonBody.ReadAsync<SimulationUpdate>(request);
         if (problem is not null)
@@ -207,7 +210,13 @@ internal static class AdminApi
             return BadRequest($"'visitSeconds' must be a whole number from 0 (users never leave) to {UserSimulation.MaxVisitSeconds}.");
         }
 
-        await simulation.SetUsersAsync(update.Users.Value, update.VisitSeconds ?? 0);
+        var backends = KnownBackends.List(supervisor, health).Select(b => b.Id).ToList();
+        if (update.ActiveBackend is { Length: > 0 } active && !backends.Contains(active))
+        {
+            return BadRequest($"'activeBackend' must be one of the backends ({string.Join(", ", backends)}), or null for every user.");
+        }
+
+        await simulation.SetUsersAsync(update.Users.Value, update.VisitSeconds ?? 0, update.ActiveBackend is { Length: > 0 } ? update.ActiveBackend : null);
         return TypedResults.Ok(simulation.Status);
     }
 

@@ -54,7 +54,8 @@ internal static class DashboardPage
         <body>
         <header>
           <h1>StickyLb</h1>
-          <div>Store: <strong id="store" data-testid="store">…</strong> <span id="store-node" data-testid="store-node"></span></div>
+          <div>Store: <strong id="store" data-testid="store">…</strong> <span id="store-node" data-testid="store-node"></span>
+            Affinity: <strong id="affinity-setting" data-testid="affinity-setting" title="--affinity: on pins each client to a backend with the server cookie; off balances every request on its own">…</strong></div>
           <label>Failover policy
             <select id="failover" data-testid="failover">
               <option value="Redistribute">Redistribute: re-pin to a healthy backend</option>
@@ -82,6 +83,7 @@ internal static class DashboardPage
             <form id="simulation">
               <label>Users <input id="sim-users" data-testid="sim-users" type="number" min="0" max="500" value="30" style="width:6rem"></label>
               <label title="Each user logs out and leaves after about this long and a new visitor arrives: a draining backend empties. 0: users never leave.">Visits (s) <input id="sim-visit" data-testid="sim-visit" type="number" min="0" max="3600" value="0" style="width:5rem"></label>
+              <label title="The seeds' skew: only the users of one backend keep their pace, the others mostly idle (without affinity: the same share of the users).">Active <select id="sim-active" data-testid="sim-active"><option value="">everyone</option><option value="1">users of backend 1</option><option value="2">users of backend 2</option><option value="3">users of backend 3</option></select></label>
               <button id="sim-start" data-testid="sim-start">Start</button>
               <button id="sim-stop" data-testid="sim-stop" type="button">Stop</button>
             </form>
@@ -167,7 +169,8 @@ internal static class DashboardPage
           const where = Object.entries(s.usersPerBackend).map(([id, n]) => `${n} on backend ${id}`).join(', ');
           $('sim-status').textContent = s.users === 0 ? 'Not running.'
             : `${s.users} users, ${s.loggedIn} logged in${where ? ' (' + where + ')' : ''}. Requests ${s.requests}, failed ${s.failed}, sessions lost ${s.lostSessions}.`
-              + (s.visitSeconds > 0 ? ` Visits of about ${s.visitSeconds} s: ${s.visitsEnded} ended, each followed by a new visitor.` : '');
+              + (s.visitSeconds > 0 ? ` Visits of about ${s.visitSeconds} s: ${s.visitsEnded} ended, each followed by a new visitor.` : '')
+              + (s.activeBackend ? ` Only the users of backend ${s.activeBackend} are active.` : '');
         }
         let refreshing = false;
         async function refresh() {
@@ -177,6 +180,7 @@ internal static class DashboardPage
             const [backends, settings, stats, sim] = await Promise.all(['/api/backends', '/api/settings', '/api/stats', '/api/simulation'].map(u => call('GET', u)));
             $('backends').replaceChildren(...backends.map(card));
             $('store').textContent = settings.store;
+            $('affinity-setting').textContent = settings.affinity;
             if (document.activeElement !== $('failover')) $('failover').value = settings.failover;
             chart(stats.recent, backends.map(b => b.id));
             counters(stats.affinity);
@@ -195,7 +199,7 @@ internal static class DashboardPage
             : store.answers ? `(${store.kind}, primary ${store.primary})` : `(${store.kind}: not answering)`;
         }
         $('failover').onchange = e => call('PUT', '/api/settings', { failover: e.target.value }).then(refresh);
-        $('simulation').onsubmit = e => { e.preventDefault(); call('PUT', '/api/simulation', { users: Number($('sim-users').value), visitSeconds: Number($('sim-visit').value) }).then(refresh); };
+        $('simulation').onsubmit = e => { e.preventDefault(); call('PUT', '/api/simulation', { users: Number($('sim-users').value), visitSeconds: Number($('sim-visit').value), activeBackend: $('sim-active').value || null }).then(refresh); };
         $('sim-stop').onclick = () => call('PUT', '/api/simulation', { users: 0 }).then(refresh);
         refresh();
         setInterval(refresh, 1000);

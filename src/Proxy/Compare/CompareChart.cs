@@ -14,7 +14,7 @@ public static class CompareChart
     private const int LabelWidth = 230;
     private const int BarWidth = 480;
     private const int BarHeight = 34;
-    private const int RowHeight = 56;
+    private const int RowHeight = 72;
     private const int Top = 70;
 
     private static readonly XNamespace Svg = "http://www.w3.org/2000/svg";
@@ -45,10 +45,11 @@ public static class CompareChart
         {
             var run = runs[i];
             var y = Top + (i * RowHeight);
-            var group = new XElement(Svg + "g", new XAttribute("class", "run"), new XAttribute("data-store", run.Store), new XAttribute("data-failover", run.Failover), new XAttribute("data-drain", run.Drain ? "true" : "false"));
+            var group = new XElement(Svg + "g", new XAttribute("class", "run"), new XAttribute("data-store", run.Store), new XAttribute("data-failover", run.Failover), new XAttribute("data-drain", run.Drain ? "true" : "false"), new XAttribute("data-affinity", run.Affinity ? "on" : "off"));
             group.Add(Text(20, y + 14, run.Setup, 14, "bold"));
             group.Add(Text(20, y + 30, $"p50 {run.P50Ms:0.0} ms, p99 {run.P99Ms:0.0} ms", 12, "normal", "#555555"));
             group.Add(Text(20, y + 45, $"memory {CompareReport.Megabytes(run.MemoryBytesPerBackend)} per backend", 12, "normal", "#555555"));
+            group.Add(Text(20, y + 60, FormattableString.Invariant($"skew {run.RequestsShape} ({run.LoadImbalance:0.00}x)"), 12, "normal", "#555555"));
             double x = LabelWidth;
             foreach (var (outcome, color, label) in Segments)
             {

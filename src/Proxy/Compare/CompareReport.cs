@@ -16,17 +16,17 @@ public static class CompareReport
         var text = new StringBuilder();
         text.AppendLine("# StickyLb: what a backend's death does to sessions");
         text.AppendLine();
-        text.AppendLine(CultureInfo.InvariantCulture, $"{(runs.Count > 0 ? runs[0].Users : 0)} simulated users log in through the gateway (three backends), add to their cart and make a few requests; backend 2 is killed with SIGKILL; every user makes one more request.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"{(runs.Count > 0 ? runs[0].Users : 0)} simulated users log in through the gateway (three backends), add to their cart and make a few requests; in a skewed phase the users pinned to backend 2 (without affinity, the same third of the users) make {CompareRunner.ActiveUserRequests} requests each while the others make one; backend 2 is killed with SIGKILL; every user makes one more request.");
         text.AppendLine();
-        text.AppendLine("| setup | users | on backend 2 | kept | lost | failed | p50 ms | p99 ms | memory per backend |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| setup | users | on backend 2 | kept | lost | failed | lost before the kill | skewed phase: requests on 1 / 2 / 3 | imbalance | p50 ms | p99 ms | memory per backend |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var run in runs)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Setup} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.P50Ms:0.00} | {run.P99Ms:0.00} | {Megabytes(run.MemoryBytesPerBackend)} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Setup} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.LostBeforeKill} | {run.RequestsShape} | {run.LoadImbalance:0.00} | {run.P50Ms:0.00} | {run.P99Ms:0.00} | {Megabytes(run.MemoryBytesPerBackend)} |");
         }
 
         text.AppendLine();
-        text.AppendLine("- **kept**: same user, visits continue, cart intact. **lost**: answered, but logged out or with an empty cart. **failed**: a 5xx or no response. **on backend 2**: users whose session lived there when it stopped.");
+        text.AppendLine("- **kept**: same user, visits continue, cart intact. **lost**: answered, but logged out or with an empty cart. **failed**: a 5xx or no response. **on backend 2**: users whose last answer came from backend 2 when it stopped. **lost before the kill**: users who already looked logged out. **imbalance**: the busiest backend's requests in the skewed phase over the mean (1 is even).");
         foreach (var run in runs)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"- {run.Setup}: {Lesson(run)}");
@@ -42,17 +42,28 @@ public static class CompareReport
     /// <summary>What one setup shows, in a sentence, with its own figures.</summary>
     public static string Lesson(CompareRun run) => (run.Store, run.Failover, run.Drain) switch
     {
+        ("memory", _, _) when !run.Affinity => FormattableString.Invariant(
+            $"the problem sticky sessions solve: with every request balanced on its own, {run.LostBeforeKill} of {run.Users} users looked logged out before anything died (their session was on another backend); the load was even (imbalance {run.LoadImbalance:0.00}), for nothing."),
+        (_, _, _) when !run.Affinity => FormattableString.Invariant(
+            $"the session lives where every backend finds it, so affinity is not needed: nobody lost anything ({run.Kept} of {run.Users} kept) and the skewed phase spread evenly (imbalance {run.LoadImbalance:0.00})."),
         ("memory", _, true) => FormattableString.Invariant(
             $"a planned restart. While backend 2 drained, {run.ArrivedOnStoppedBackend} of {run.ArrivedDuringDrain} new users were pinned to it, and {run.EndedBeforeStop} of its users finished and left with nothing to lose; the {run.UsersOnKilledBackend} still active when it stopped lost their session ({run.Lost} lost). A drain saves the users who finish in time, never those still active: in memory their session dies with the process."),
         ("memory", "Return503Error", _) => FormattableString.Invariant(
             $"the {run.UsersOnKilledBackend} users of backend 2 get 503 until it is back ({run.Failed} failed); their sessions live only if the process comes back, and in memory a killed process never does."),
         ("memory", _, _) => FormattableString.Invariant(
-            $"the {run.UsersOnKilledBackend} users of backend 2 are moved to another backend and look logged out ({run.Lost} lost); everyone else notices nothing."),
+            $"the {run.UsersOnKilledBackend} users of backend 2 are moved to another backend and look logged out ({run.Lost} lost); everyone else notices nothing. The price of stickiness before that: while its users were the active ones, backend 2 served {Share(run)} of the requests (imbalance {run.LoadImbalance:0.00}) and the others idled."),
         ("redis", _, _) => FormattableString.Invariant(
             $"nobody notices ({run.Kept} of {run.Users} kept): every session lives in the store, at the price of a store to run (and to make survive: Sentinel) and a store round trip per request."),
         _ => FormattableString.Invariant(
             $"nobody notices ({run.Kept} of {run.Users} kept): every backend holds every session, at the price of every session in every backend's memory and every change sent to a majority of the backends."),
     };
+
+    /// <summary>Backend 2's share of the skewed phase's requests, as a percentage.</summary>
+    private static string Share(CompareRun run)
+    {
+        var total = run.RequestsPerBackend?.Values.Sum() ?? 0;
+        return total == 0 ? "-" : (100.0 * run.RequestsPerBackend!.GetValueOrDefault(CompareRunner.KilledBackend) / total).ToString("0", CultureInfo.InvariantCulture) + "%";
+    }
 
     /// <summary>Bytes as whole megabytes (MiB), the unit the table and the chart show.</summary>
     public static string Megabytes(long bytes) => (bytes / (1024.0 * 1024.0)).ToString("0", CultureInfo.InvariantCulture) + " MB";

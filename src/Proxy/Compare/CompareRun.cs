@@ -11,15 +11,30 @@ namespace StickyLb.Proxy.Compare;
 /// <param name="P50Ms">Median latency of every request of the run, in milliseconds.</param>
 /// <param name="P99Ms">99th percentile latency of every request of the run, in milliseconds.</param>
 /// <param name="MemoryBytesPerBackend">The median backend's resident memory after the logins, before the kill, in bytes.</param>
+/// <param name="Affinity">Whether the <c>server</c> cookie pinned each user to a backend (<c>--affinity on</c>).</param>
+/// <param name="RequestsPerBackend">Requests each backend served in the skewed phase (the active third of the users make several requests, the others one).</param>
+/// <param name="LoadImbalance">The skewed phase's busiest backend over the mean of all of them: 1 is even.</param>
+/// <param name="LostBeforeKill">Users who already looked logged out before the kill (without affinity in memory mode: most).</param>
 /// <param name="Drain">Whether backend 2 was drained before it stopped (a planned restart).</param>
 /// <param name="EndedBeforeStop">With a drain: users of backend 2 who logged out and left while it drained; they had nothing left to lose.</param>
 /// <param name="ArrivedDuringDrain">With a drain: new users who logged in while it drained (as many as left).</param>
 /// <param name="ArrivedOnStoppedBackend">With a drain: how many of those new users were pinned to backend 2 anyway (0: the drain held).</param>
 public sealed record CompareRun(
     string Store, string Failover, int Users, int UsersOnKilledBackend, int Kept, int Lost, int Failed, double P50Ms, double P99Ms, long MemoryBytesPerBackend,
+    bool Affinity = true, IReadOnlyDictionary<string, long>? RequestsPerBackend = null, double LoadImbalance = 0, int LostBeforeKill = 0,
     bool Drain = false, int EndedBeforeStop = 0, int ArrivedDuringDrain = 0, int ArrivedOnStoppedBackend = 0)
 {
     /// <summary>The setup as the table and the chart name it.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public string Setup => $"{Store} + {Failover}{(Drain ? " + drain" : "")}";
+    public string Setup => SetupName(Store, Failover, Affinity, Drain);
+
+    /// <summary>The skewed phase's requests per backend, in backend order, as "1/2/3" counts.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string RequestsShape => RequestsPerBackend is null
+        ? "-"
+        : string.Join(" / ", RequestsPerBackend.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>A setup's name: store and failover policy, then what differs from the sticky default.</summary>
+    public static string SetupName(string store, string failover, bool affinity, bool drain) =>
+        affinity ? $"{store} + {failover}{(drain ? " + drain" : "")}" : $"{store}, affinity off";
 }

@@ -22,12 +22,15 @@ internal sealed class CompareRunner(int users)
 
     private const int Parallelism = 16;
 
+    /// <summary>Requests each active user makes in the skewed phase; every other user makes one.</summary>
+    public const int ActiveUserRequests = 6;
+
     /// <summary>Runs <paramref name="mode"/>; <paramref name="progress"/> is told of each user done, per phase.</summary>
     public async Task<CompareRun> RunAsync(CompareMode mode, Action<string> progress, CancellationToken cancellationToken)
     {
         string[] args =
         [
-            "--store", mode.StoreName, "--failover", mode.Failover.ToString(),
+            "--store", mode.StoreName, "--failover", mode.Failover.ToString(), "--affinity", mode.Affinity ? "on" : "off",
             "--port", "0", "--admin-port", "0",
             "--backend-port", FreePorts.Range(3).ToString(CultureInfo.InvariantCulture),
             "--store-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
@@ -79,6 +82,8 @@ internal sealed class CompareRunner(int users)
         });
 
         var memoryBytes = await MedianMemoryAsync(services.GetRequiredService<BackendProbe>(), supervisor, cancellationToken);
+        var (requestsPerBackend, imbalance) = await SkewAsync(services.GetRequiredService<BackendRequestCounters>(), simulated, mode.Affinity, Timed, parallel);
+        var lostBeforeKill = simulated.Count(u => !u.LoggedIn);
         var (ended, arrived) = (0, Array.Empty<SimulatedUser>());
         if (mode.Drain)
         {
@@ -111,10 +116,38 @@ internal sealed class CompareRunner(int users)
             Math.Round(Percentile(sorted, 0.50), 2),
             Math.Round(Percentile(sorted, 0.99), 2),
             memoryBytes,
+            mode.Affinity,
+            requestsPerBackend,
+            imbalance,
+            lostBeforeKill,
             mode.Drain,
             ended,
             arrived.Length,
             arrived.Count(u => u.Backend == KilledBackend));
+    }
+
+    /// <summary>
+    /// The seeds' skew: the users pinned to backend 2 (without affinity, the same third of the users) keep
+    /// working, <see cref="ActiveUserRequests"/> requests each, while the others make one. Returns what each
+    /// backend served meanwhile (the gateway's own per-backend counters) and the busiest over the mean.
+    /// </summary>
+    private static async Task<(IReadOnlyDictionary<string, long> Requests, double Imbalance)> SkewAsync(
+        BackendRequestCounters counters, SimulatedUser[] simulated, bool affinity, Func<UserReply, UserReply> timed, ParallelOptions parallel)
+    {
+        var before = counters.Snapshot();
+        await Parallel.ForEachAsync(simulated.Select((user, i) => (user, i)), parallel, async (entry, token) =>
+        {
+            var active = affinity ? entry.user.Backend == KilledBackend : entry.i % 3 == 1;
+            for (var request = 0; request < (active ? ActiveUserRequests : 1); request++)
+            {
+                timed(await entry.user.WhoAmIAsync(token));
+            }
+        });
+
+        var after = counters.Snapshot();
+        var served = after.ToDictionary(p => p.Key, p => p.Value - before.GetValueOrDefault(p.Key));
+        var mean = served.Count == 0 ? 0 : served.Values.Average();
+        return (served, mean == 0 ? 0 : Math.Round(served.Values.Max() / mean, 2));
     }
 
     /// <summary>

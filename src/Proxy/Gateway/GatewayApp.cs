@@ -41,6 +41,7 @@ public static class GatewayApp
             .AddConfigFilter<SpawnedDestinationsFilter>()
             .AddConfigFilter<StoreOutageFilter>()
             .AddConfigFilter<DrainConfigFilter>()
+            .AddConfigFilter<AffinityOffFilter>()
             .AddForwardingSafeguards()
             .AddClientConnectionBackends();
         builder.Services.WithoutAuthorizationMiddleware();
@@ -78,8 +79,14 @@ public static class GatewayApp
         }
 
         var services = app.Services;
+        var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
+        if (!options.Affinity && options.Store == StoreMode.Memory)
+        {
+            services.GetRequiredService<ILogger<AffinityOffFilter>>().AffinityOffInMemory();
+        }
+
         await output.WriteLineAsync(ReadyLine.Format(
-            services.GetRequiredService<IOptions<GatewayOptions>>().Value,
+            options,
             services.GetRequiredService<GatewayListeners>(),
             services.GetRequiredService<BackendSupervisor>(),
             services.GetRequiredService<StoreSupervisor>(),

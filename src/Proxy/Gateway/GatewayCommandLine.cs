@@ -16,6 +16,7 @@ internal static class GatewayCommandLine
         ["--store-port"] = "Gateway:StorePort",
         ["--replication"] = "Gateway:Replication",
         ["--idle-timeout"] = "Gateway:IdleTimeout",
+        ["--affinity"] = "Gateway:Affinity",
         // Removed: kept mapped so that GatewayOptionsReader can say so rather than ignore it.
         ["--forwarder"] = "Gateway:Forwarder",
     };

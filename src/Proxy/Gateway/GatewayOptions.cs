@@ -31,6 +31,13 @@ public sealed class GatewayOptions
     /// <summary>The failover policy at start-up; the admin API can flip it live. Default Redistribute.</summary>
     public FailoverMode Failover { get; set; } = FailoverMode.Redistribute;
 
+    /// <summary>
+    /// True (default, <c>--affinity on</c>): the <c>server=N</c> cookie pins each client to a backend. False
+    /// (<c>--affinity off</c>): YARP's session affinity is off for the cluster and every request is balanced
+    /// on its own; in memory mode users then lose their session on ordinary requests.
+    /// </summary>
+    public bool Affinity { get; set; } = true;
+
     /// <summary>How many backends to spawn, 1 to 16. Default 3.</summary>
     public int Backends { get; set; } = 3;
 

@@ -66,6 +66,16 @@ internal static class GatewayOptionsReader
             options.Redis = redis;
         }
 
+        if (section["Affinity"] is { } affinity)
+        {
+            if (!TryParseSwitch(affinity, out var on))
+            {
+                return Invalid("affinity", affinity, "on or off");
+            }
+
+            options.Affinity = on;
+        }
+
         if (section["Spawn"] is { } spawn)
         {
             if (!bool.TryParse(spawn, out var value))
@@ -129,6 +139,13 @@ internal static class GatewayOptionsReader
         }
 
         return null;
+    }
+
+    /// <summary><c>on</c>/<c>off</c>, or <c>true</c>/<c>false</c> as appsettings.json would write it, in any case.</summary>
+    private static bool TryParseSwitch(string value, out bool on)
+    {
+        on = value.Equals("on", StringComparison.OrdinalIgnoreCase) || value.Equals("true", StringComparison.OrdinalIgnoreCase);
+        return on || value.Equals("off", StringComparison.OrdinalIgnoreCase) || value.Equals("false", StringComparison.OrdinalIgnoreCase);
     }
 
     public static bool TryParseFailover(string value, out FailoverMode mode)

@@ -9,5 +9,7 @@ namespace StickyLb.Proxy.Simulation;
 /// <param name="LostSessions">Times a logged-in user found itself logged out (it then logs in again).</param>
 /// <param name="VisitSeconds">How long a visit lasts before its user leaves (0: users never leave).</param>
 /// <param name="VisitsEnded">Users who logged out and left, each followed by a new visitor.</param>
+/// <param name="ActiveBackend">The backend whose users are the active ones (the others mostly idle), or null: everyone is.</param>
 public sealed record SimulationStatus(
-    int Users, int LoggedIn, IReadOnlyDictionary<string, int> UsersPerBackend, long Requests, long Failed, long LostSessions, int VisitSeconds, long VisitsEnded);
+    int Users, int LoggedIn, IReadOnlyDictionary<string, int> UsersPerBackend, long Requests, long Failed, long LostSessions, int VisitSeconds, long VisitsEnded,
+    string? ActiveBackend);

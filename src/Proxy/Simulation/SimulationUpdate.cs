@@ -7,4 +7,8 @@ namespace StickyLb.Proxy.Simulation;
 /// (each visit 0.5-1.5 times this); 0 or absent: users never leave. With a draining backend, its
 /// visitors leave and the new ones are pinned elsewhere, so it empties.
 /// </param>
-public sealed record SimulationUpdate(int? Users, int? VisitSeconds = null);
+/// <param name="ActiveBackend">
+/// The seeds' skew: only the users of this backend (without affinity, the same share of the users) keep
+/// their pace, the others mostly idle. Absent or null: every user is active.
+/// </param>
+public sealed record SimulationUpdate(int? Users, int? VisitSeconds = null, string? ActiveBackend = null);

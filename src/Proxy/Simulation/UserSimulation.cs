@@ -10,7 +10,7 @@ namespace StickyLb.Proxy.Simulation;
 /// With a visit length, users also come and go: each logs out after its visit and a new visitor (a new
 /// cookie jar) takes its place, which is how a draining backend empties.
 /// </summary>
-public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposable
+public sealed class UserSimulation(GatewayListeners listeners, Microsoft.Extensions.Options.IOptions<GatewayOptions> options) : IAsyncDisposable
 {
     /// <summary>The most users the dashboard may start.</summary>
     public const int MaxUsers = 500;
@@ -19,6 +19,9 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
     public const int MaxVisitSeconds = 3600;
 
     private static readonly TimeSpan ThinkTime = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How much longer the users who are not the active ones think between requests, when one backend's users are.</summary>
+    private const int IdleFactor = 8;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly HttpMessageInvoker _http = SimulatedUser.CreateSharedClient();
@@ -30,6 +33,7 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
     private long _lost;
     private long _visitsEnded;
     private int _visitSeconds;
+    private string? _activeBackend;
 
     public SimulationStatus Status
     {
@@ -44,15 +48,19 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
                 Interlocked.Read(ref _failed),
                 Interlocked.Read(ref _lost),
                 Volatile.Read(ref _visitSeconds),
-                Interlocked.Read(ref _visitsEnded));
+                Interlocked.Read(ref _visitsEnded),
+                Volatile.Read(ref _activeBackend));
         }
     }
 
     /// <summary>
     /// Stops the users running now and starts <paramref name="users"/> new ones (0: just stop), whose
-    /// visits last about <paramref name="visitSeconds"/> (0: forever).
+    /// visits last about <paramref name="visitSeconds"/> (0: forever). With <paramref name="activeBackend"/>,
+    /// the seeds' skew: only the users pinned to that backend (without affinity, the same share of the
+    /// users: every third, counted from that backend's number) keep their pace; the others think
+    /// eight times as long between requests.
     /// </summary>
-    public async Task SetUsersAsync(int users, int visitSeconds = 0)
+    public async Task SetUsersAsync(int users, int visitSeconds = 0, string? activeBackend = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(users);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(users, MaxUsers);
@@ -67,6 +75,7 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
             Interlocked.Exchange(ref _lost, 0);
             Interlocked.Exchange(ref _visitsEnded, 0);
             Volatile.Write(ref _visitSeconds, visitSeconds);
+            Volatile.Write(ref _activeBackend, activeBackend);
             var gateway = listeners.GatewayUrl;
             var simulated = Enumerable.Range(1, users).Select(i => new SimulatedUser($"sim{i}", _http, gateway)).ToArray();
             Volatile.Write(ref _simulated, simulated);
@@ -75,7 +84,7 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
                 _running = new CancellationTokenSource();
                 var token = _running.Token;
                 var visit = TimeSpan.FromSeconds(visitSeconds);
-                _users = Task.WhenAll(simulated.Select(user => Task.Run(() => LiveAsync(user, visit, token), CancellationToken.None)));
+                _users = Task.WhenAll(simulated.Select((user, i) => Task.Run(() => LiveAsync(user, visit, IsActive(i, activeBackend), token), CancellationToken.None)));
             }
         }
         finally
@@ -84,7 +93,24 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
         }
     }
 
-    private async Task LiveAsync(SimulatedUser user, TimeSpan visit, CancellationToken cancellationToken)
+    /// <summary>Whether the user is one of the active ones now: all of them unless one backend's users are.</summary>
+    private Func<SimulatedUser, bool> IsActive(int index, string? activeBackend)
+    {
+        if (activeBackend is null)
+        {
+            return _ => true;
+        }
+
+        if (options.Value.Affinity)
+        {
+            return user => user.Backend == activeBackend;
+        }
+
+        var third = (int.Parse(activeBackend, System.Globalization.CultureInfo.InvariantCulture) - 1) % 3;
+        return _ => index % 3 == third;
+    }
+
+    private async Task LiveAsync(SimulatedUser user, TimeSpan visit, Func<SimulatedUser, bool> isActive, CancellationToken cancellationToken)
     {
         try
         {
@@ -101,7 +127,8 @@ public sealed class UserSimulation(GatewayListeners listeners) : IAsyncDisposabl
                     leaveAt = NextLeave(visit);
                 }
 
-                await Task.Delay(ThinkTime + TimeSpan.FromMilliseconds(Random.Shared.Next(100)), cancellationToken);
+                var think = ThinkTime + TimeSpan.FromMilliseconds(Random.Shared.Next(100));
+                await Task.Delay(isActive(user) ? think : think * IdleFactor, cancellationToken);
                 var wasLoggedIn = user.LoggedIn;
                 var reply = await user.WhoAmIAsync(cancellationToken);
                 Count(reply);

@@ -62,6 +62,30 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     }
 
     [ChromiumFact]
+    public async Task MakingTheUsersOfOneBackendTheActiveOnesOverloadsItUnderStickySessions()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output);
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
+        await page.GotoAsync(gateway.AdminUrl.ToString());
+
+        await page.GetByTestId("sim-users").FillAsync("30");
+        await page.GetByTestId("sim-active").SelectOptionAsync("2");
+        await page.GetByTestId("sim-start").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("sim-status")).ToContainTextAsync("Only the users of backend 2 are active", new() { Timeout = 10000 });
+        await Assertions.Expect(page.GetByTestId("sim-status")).ToContainTextAsync("30 logged in", new() { Timeout = 10000 });
+        var start = await gateway.Admin.GetFromJsonAsync<GatewayStats>("/api/stats");
+        var end = await PollAsync(() => gateway.Admin.GetFromJsonAsync<GatewayStats>("/api/stats"), s => s!.Requests.Values.Sum() >= start!.Requests.Values.Sum() + 150, timeoutSeconds: 20);
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-skewed-to-backend-2"));
+        await page.GetByTestId("sim-stop").ClickAsync();
+
+        var served = end!.Requests.ToDictionary(p => p.Key, p => p.Value - start!.Requests.GetValueOrDefault(p.Key));
+        output.WriteLine("requests served while the users of backend 2 were the active ones: " + string.Join(", ", served.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}")));
+        Assert.True(served["2"] > 2 * Math.Max(served["1"], served["3"]), "Backend 2 was not the busiest by far.");
+        Assert.Equal("on", await page.GetByTestId("affinity-setting").TextContentAsync());
+    }
+
+    [ChromiumFact]
     public async Task TheDashboardNamesTheStoresPrimaryAndSaysWhenItStopsAnswering()
     {
         await using var store = await StoreServer.StartAsync(StoreServer.Garnet);

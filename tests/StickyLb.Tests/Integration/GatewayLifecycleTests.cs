@@ -172,6 +172,7 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
     [InlineData("port 'http'", "--port", "http")]
     [InlineData("spawn 'maybe'", "--spawn", "maybe")]
     [InlineData("redis '127.0.0.1:6379,password=*****,bogus=1'", "--redis", "127.0.0.1:6379,password=hunter2,bogus=1")]
+    [InlineData("affinity 'sometimes'", "--affinity", "sometimes")]
     public async Task ABadOptionStopsStartUpWithOneClearLine(string named, params string[] args)
     {
         await using var gateway = GatewayProcess.Launch(output, args);
