@@ -7,6 +7,18 @@ if (args is [CompareCommand.Name, .. var compareArgs])
     return await CompareCommand.RunAsync(compareArgs, AnsiConsole.Console);
 }
 
+if (GatewayCommandLine.IsHelp(args))
+{
+    Console.Out.Write(GatewayCommandLine.Help());
+    return 0;
+}
+
+if (!GatewayCommandLine.TryCheck(args, out var usage))
+{
+    Console.Error.WriteLine("stickylb: " + usage);
+    return 2;
+}
+
 // Before anything starts: the gateway may replace itself once with its runtime settings.
 ReadyToRunRestart.RestartIfNeeded();
 

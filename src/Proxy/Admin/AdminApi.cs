@@ -33,7 +33,7 @@ internal static class AdminApi
         // Errors on the admin port are problems too; they are handled here, on admin endpoints only,
         // so that the gateway's per-request path carries no error-handling middleware.
         var admin = app.MapGroup("").WithMetadata(ListenerMetadata.Admin).AddEndpointFilter<AdminErrorFilter>();
-        admin.MapGet("/", DashboardPage.Render);
+        admin.MapDashboard();
         // The instruments exist once created; the exporter reads them on each scrape.
         _ = app.ServiceProvider.GetRequiredService<GatewayMetrics>();
         admin.MapPrometheusScrapingEndpoint("/metrics");

@@ -17,8 +17,23 @@ public static class CompareCommand
     /// <summary>The first argument that selects this command.</summary>
     public const string Name = "compare";
 
+    /// <summary>What <c>compare --help</c> prints.</summary>
+    public const string Help = """
+        Runs the used-by story in every setup, one after another, and shows what each does to sessions.
+
+        Usage: dotnet run --project src/Proxy -- compare [--users N] [--out DIR]
+          --users N    simulated users, 3..5000 (default: 300)
+          --out DIR    where compare.json, compare.md and compare.svg go (default: compare-report)
+        """;
+
     public static async Task<int> RunAsync(string[] args, IAnsiConsole console)
     {
+        if (args is ["--help" or "-h" or "-?"])
+        {
+            await Console.Out.WriteLineAsync(Help);
+            return 0;
+        }
+
         if (!TryParse(args, out var users, out var outDirectory, out var error))
         {
             await Console.Error.WriteLineAsync("stickylb compare: " + error);

@@ -1,23 +1,133 @@
+using System.Text;
+
 namespace StickyLb.Proxy.Gateway;
 
-/// <summary>Maps the documented command-line options onto the <c>Gateway</c> configuration section.</summary>
+/// <summary>
+/// The gateway's command line: the documented options (each mapped onto the <c>Gateway</c> configuration
+/// section, with its values and default for <c>--help</c>), and the check that refuses anything else
+/// before the gateway starts. ASP.NET Core's own form, <c>--Section:Key value</c> (any configuration key,
+/// YARP's <c>--ReverseProxy:...</c> included), passes through untouched.
+/// </summary>
 internal static class GatewayCommandLine
 {
-    public static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.OrdinalIgnoreCase)
+    /// <summary>One documented option.</summary>
+    public sealed record Option(string Name, string Key, string Values, string Default, string Description);
+
+    public static readonly IReadOnlyList<Option> Options =
+    [
+        new("--store", "Gateway:Store", "memory|redis|replicated", "memory", "where sessions live: each backend's memory, one shared store, or every backend (replicated)"),
+        new("--replication", "Gateway:Replication", "sync|async", "sync", "replicated mode: a change acknowledged by a majority of the backends, or locally"),
+        new("--redis", "Gateway:Redis", "CONFIG", "an embedded store", "an existing store for redis mode, as a StackExchange.Redis configuration string"),
+        new("--store-port", "Gateway:StorePort", "PORT", "6380", "the embedded store's port on 127.0.0.1"),
+        new("--failover", "Gateway:Failover", "Redistribute|Return503Error", "Redistribute", "what a user pinned to a dead backend gets (flippable live)"),
+        new("--affinity", "Gateway:Affinity", "on|off", "on", "pin each client to a backend with the server cookie, or balance every request"),
+        new("--backends", "Gateway:Backends", "1..16", "3", "how many backends to spawn"),
+        new("--port", "Gateway:Port", "PORT", "5000", "the gateway's port on 127.0.0.1 (0: any free port)"),
+        new("--admin-port", "Gateway:AdminPort", "PORT", "5001", "the admin API, dashboard and /metrics port on 127.0.0.1"),
+        new("--backend-port", "Gateway:BackendPort", "PORT", "5101", "the port of spawned backend 1; backend N gets this + N - 1"),
+        new("--idle-timeout", "Gateway:IdleTimeout", "SECONDS", "1200", "how long a session lives without a request, on every spawned backend"),
+        new("--spawn", "Gateway:Spawn", "true|false", "true", "spawn and supervise the backends, or proxy to the configured destinations"),
+    ];
+
+    /// <summary>Removed options: still mapped so that GatewayOptionsReader says so rather than ignores them.</summary>
+    private static readonly Dictionary<string, string> Removed = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["--store"] = "Gateway:Store",
-        ["--redis"] = "Gateway:Redis",
-        ["--failover"] = "Gateway:Failover",
-        ["--backends"] = "Gateway:Backends",
-        ["--port"] = "Gateway:Port",
-        ["--admin-port"] = "Gateway:AdminPort",
-        ["--backend-port"] = "Gateway:BackendPort",
-        ["--spawn"] = "Gateway:Spawn",
-        ["--store-port"] = "Gateway:StorePort",
-        ["--replication"] = "Gateway:Replication",
-        ["--idle-timeout"] = "Gateway:IdleTimeout",
-        ["--affinity"] = "Gateway:Affinity",
-        // Removed: kept mapped so that GatewayOptionsReader can say so rather than ignore it.
         ["--forwarder"] = "Gateway:Forwarder",
     };
+
+    /// <summary>For <c>AddCommandLine</c>: each option's name onto its configuration key.</summary>
+    public static readonly Dictionary<string, string> SwitchMappings = Options
+        .Select(o => KeyValuePair.Create(o.Name, o.Key))
+        .Concat(Removed)
+        .ToDictionary(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Whether <paramref name="args"/> ask for help (<c>--help</c>, <c>-h</c> or <c>-?</c>, wherever it stands).</summary>
+    public static bool IsHelp(string[] args) => args.Any(arg => arg is "--help" or "-h" or "-?");
+
+    /// <summary>
+    /// Checks that every option is one the gateway knows and has a value; the first that is not is one
+    /// line naming it (and the nearest known option).
+    /// </summary>
+    public static bool TryCheck(string[] args, out string error)
+    {
+        error = "";
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            {
+                error = $"Unexpected argument '{arg}': options are written --name value (see --help).";
+                return false;
+            }
+
+            var name = arg.Split('=', 2)[0];
+            // ASP.NET Core's configuration form, --Section:Key, passes through as it always has.
+            if (!name.Contains(':', StringComparison.Ordinal) && !SwitchMappings.ContainsKey(name))
+            {
+                var nearest = Nearest(name);
+                error = $"Unknown option '{name}'{(nearest is null ? "" : $"; did you mean '{nearest}'?")} (see --help).";
+                return false;
+            }
+
+            if (!arg.Contains('=', StringComparison.Ordinal))
+            {
+                if (i + 1 >= args.Length)
+                {
+                    error = $"Option '{name}' needs a value (see --help).";
+                    return false;
+                }
+
+                i++;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>What <c>--help</c> prints: the commands, then every option with its values and default.</summary>
+    public static string Help()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("StickyLb: a sticky-session gateway (YARP) with three backends, to kill a backend and see what happens to sessions.");
+        text.AppendLine();
+        text.AppendLine("Usage:");
+        text.AppendLine("  dotnet run --project src/Proxy [-- options]           the gateway, the dashboard and the backends");
+        text.AppendLine("  dotnet run --project src/Proxy -- compare [--users N] [--out DIR]   every setup side by side (compare --help)");
+        text.AppendLine();
+        text.AppendLine("Options (also under Gateway in appsettings.json; the command line wins):");
+        var width = Options.Max(o => o.Name.Length + 1 + o.Values.Length);
+        foreach (var option in Options)
+        {
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"  {(option.Name + " " + option.Values).PadRight(width)}  {option.Description} (default: {option.Default})");
+        }
+
+        text.AppendLine();
+        text.AppendLine("Any configuration key can also be set as --Section:Key value, e.g. --ReverseProxy:Clusters:backends:LoadBalancingPolicy PowerOfTwoChoices.");
+        return text.ToString();
+    }
+
+    /// <summary>The known option closest to <paramref name="name"/>, if it is close enough to be a typo.</summary>
+    internal static string? Nearest(string name)
+    {
+        var (best, distance) = Options.Select(o => (o.Name, Distance: Levenshtein(name.ToLowerInvariant(), o.Name))).MinBy(c => c.Distance);
+        return distance <= Math.Max(2, best.Length / 3) ? best : null;
+    }
+
+    private static int Levenshtein(string a, string b)
+    {
+        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (var i = 1; i <= a.Length; i++)
+        {
+            var current = new int[b.Length + 1];
+            current[0] = i;
+            for (var j = 1; j <= b.Length; j++)
+            {
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            }
+
+            previous = current;
+        }
+
+        return previous[b.Length];
+    }
 }

@@ -173,6 +173,9 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
     [InlineData("spawn 'maybe'", "--spawn", "maybe")]
     [InlineData("redis '127.0.0.1:6379,password=*****,bogus=1'", "--redis", "127.0.0.1:6379,password=hunter2,bogus=1")]
     [InlineData("affinity 'sometimes'", "--affinity", "sometimes")]
+    [InlineData("Unknown option '--prot'; did you mean '--port'?", "--prot", "5000")]
+    [InlineData("Option '--store' needs a value", "--store")]
+    [InlineData("Unexpected argument 'redis'", "redis")]
     public async Task ABadOptionStopsStartUpWithOneClearLine(string named, params string[] args)
     {
         await using var gateway = GatewayProcess.Launch(output, args);
@@ -184,6 +187,24 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
         Assert.StartsWith("stickylb: ", line);
         Assert.Contains(named, line);
         Assert.DoesNotContain("hunter2", gateway.Output);
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public async Task HelpPrintsEveryOptionWithItsDefaultAndStartsNothing(string help)
+    {
+        await using var gateway = GatewayProcess.Launch(output, help);
+
+        var exitCode = await gateway.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(0, exitCode);
+        Assert.DoesNotContain("StickyLb ready", gateway.Output, StringComparison.Ordinal);
+        foreach (var option in StickyLb.Proxy.Gateway.GatewayCommandLine.Options)
+        {
+            Assert.Contains(option.Name, gateway.Output, StringComparison.Ordinal);
+            Assert.Contains($"(default: {option.Default})", gateway.Output, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

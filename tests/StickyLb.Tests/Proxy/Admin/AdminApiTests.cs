@@ -151,6 +151,28 @@ public sealed class AdminApiTests
         Assert.DoesNotContain("<title>StickyLb</title>", await viaGateway.Content.ReadAsStringAsync());
     }
 
+    [Theory]
+    [InlineData("/", "text/html", "<script src=\"/dashboard.js\"></script>")]
+    [InlineData("/dashboard.css", "text/css", "--ok:")]
+    [InlineData("/dashboard.js", "text/javascript", "async function refresh()")]
+    public async Task TheDashboardsFilesAreServedOnTheAdminPortOnlyAndRevalidatedByETag(string path, string mediaType, string excerpt)
+    {
+        await using var gateway = await InProcessGateway.StartAsync(NotSpawned);
+
+        using var first = await gateway.Admin.GetAsync(path);
+        using var again = new HttpRequestMessage(HttpMethod.Get, path);
+        again.Headers.IfNoneMatch.Add(first.Headers.ETag!);
+        using var revalidated = await gateway.Admin.SendAsync(again);
+        using var viaGateway = await gateway.Gateway.GetAsync(path);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(mediaType, first.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(excerpt, await first.Content.ReadAsStringAsync());
+        Assert.True(first.Headers.CacheControl?.NoCache);
+        Assert.Equal(HttpStatusCode.NotModified, revalidated.StatusCode);
+        Assert.DoesNotContain(excerpt, await viaGateway.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public void BuildingWithABadOptionExplainsInsteadOfThrowing()
     {

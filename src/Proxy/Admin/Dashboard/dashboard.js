@@ -1,0 +1,114 @@
+const $ = id => document.getElementById(id);
+async function call(method, url, body) {
+  const response = await fetch(url, { method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body && JSON.stringify(body) });
+  const data = await response.json().catch(() => ({}));
+  $('error').textContent = response.ok ? '' : (data.detail || data.title || response.statusText);
+  return data;
+}
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  node.append(...children);
+  return node;
+}
+function card(b) {
+  const running = b.state !== 'stopped';
+  const kill = el('button', { class: 'kill', 'data-testid': 'kill-' + b.id }, 'Kill');
+  const start = el('button', { 'data-testid': 'start-' + b.id }, 'Start');
+  kill.disabled = !running; start.disabled = running;
+  kill.onclick = () => call('POST', `/api/backends/${b.id}/kill`).then(refresh);
+  start.onclick = () => { start.disabled = true; start.textContent = 'Starting…'; call('POST', `/api/backends/${b.id}/start`).then(refresh); };
+  // Drain: the clients pinned here stay, no new one comes; Ready ends it.
+  const draining = b.state === 'draining';
+  const drain = el('button', { 'data-testid': (draining ? 'ready-' : 'drain-') + b.id }, draining ? 'Ready' : 'Drain');
+  drain.disabled = !running;
+  drain.onclick = () => call('POST', `/api/backends/${b.id}/${draining ? 'ready' : 'drain'}`).then(refresh);
+  const row = (name, value, cls, testid) => [el('dt', {}, name), el('dd', Object.assign({ 'data-testid': testid }, cls ? { class: cls } : {}), String(value))];
+  return el('article', { class: 'card', 'data-testid': 'backend-' + b.id, 'aria-label': 'Backend ' + b.id },
+    el('h3', {}, 'Backend ' + b.id, el('span', { class: b.health, 'data-testid': 'health-' + b.id }, b.health)),
+    el('dl', {},
+      ...row('state', b.state, b.state === 'stopped' ? 'stopped' : b.state === 'draining' ? 'draining' : '', 'state-' + b.id),
+      ...row('pid', b.pid ?? '–', '', 'pid-' + b.id),
+      ...row('sessions', b.sessions, '', 'sessions-' + b.id),
+      ...row('memory', b.memoryBytes ? (b.memoryBytes / 1048576).toFixed(0) + ' MB' : '–', '', 'memory-' + b.id),
+      ...row('requests', b.requests, '', 'requests-' + b.id),
+      ...row('address', b.address, '', 'address-' + b.id)),
+    kill, ' ', start, ' ', drain);
+}
+function chart(recent, ids) {
+  const svg = $('traffic'), ns = 'http://www.w3.org/2000/svg', rowHeight = 46, left = 90, width = 660;
+  const height = ids.length * rowHeight + 28;
+  svg.setAttribute('height', height);
+  svg.setAttribute('viewBox', `0 0 ${left + width + 10} ${height}`);
+  svg.replaceChildren();
+  for (const [x, text, anchor] of [[left, `${recent.length} s ago`, 'start'], [left + width, 'now', 'end']]) {
+    const axis = document.createElementNS(ns, 'text');
+    axis.setAttribute('x', x); axis.setAttribute('y', height - 4); axis.setAttribute('text-anchor', anchor);
+    axis.setAttribute('fill', '#5f6368'); axis.setAttribute('font-size', '12'); axis.textContent = text;
+    svg.append(axis);
+  }
+  const max = Math.max(1, ...recent.flatMap(s => Object.values(s.backends).map(c => c.ok + c.failed + c.rejected)));
+  const bar = width / Math.max(1, recent.length);
+  ids.forEach((id, row) => {
+    const y0 = row * rowHeight + 5;
+    const label = document.createElementNS(ns, 'text');
+    label.setAttribute('x', 0); label.setAttribute('y', y0 + 24); label.textContent = 'backend ' + id;
+    svg.append(label);
+    recent.forEach((second, i) => {
+      const c = second.backends[id] || { ok: 0, failed: 0, rejected: 0 };
+      let top = y0 + 36;
+      for (const [value, color] of [[c.ok, '#2e7d32'], [c.failed, '#c62828'], [c.rejected, '#ef6c00']]) {
+        if (!value) continue;
+        const h = 34 * value / max, rect = document.createElementNS(ns, 'rect');
+        top -= h;
+        rect.setAttribute('x', left + i * bar); rect.setAttribute('y', top); rect.setAttribute('width', Math.max(1, bar - 2)); rect.setAttribute('height', h); rect.setAttribute('fill', color);
+        svg.append(rect);
+      }
+    });
+  });
+}
+function counters(affinity) {
+  const items = [['new pins', affinity.newPins], ['hits', affinity.hits], ['re-pins', affinity.rePins], ['503 (backend down)', affinity.unavailable],
+    ['miss: unknown', affinity.misses.unknown], ['miss: malformed', affinity.misses.malformed], ['miss: oversized', affinity.misses.oversized], ['miss: repeated', affinity.misses.repeated]];
+  $('affinity').replaceChildren(...items.map(([name, value]) => el('div', {}, el('dt', {}, name), el('dd', {}, String(value)))));
+}
+function simulation(s) {
+  const where = Object.entries(s.usersPerBackend).map(([id, n]) => `${n} on backend ${id}`).join(', ');
+  $('sim-status').textContent = s.users === 0 ? 'Not running.'
+    : `${s.users} users, ${s.loggedIn} logged in${where ? ' (' + where + ')' : ''}. Requests ${s.requests}, failed ${s.failed}, sessions lost ${s.lostSessions}.`
+      + (s.visitSeconds > 0 ? ` Visits of about ${s.visitSeconds} s: ${s.visitsEnded} ended, each followed by a new visitor.` : '')
+      + (s.activeBackend ? ` Only the users of backend ${s.activeBackend} are active.` : '');
+}
+let refreshing = false;
+async function refresh() {
+  if (refreshing) return;
+  refreshing = true;
+  try {
+    const [backends, settings, stats, sim] = await Promise.all(['/api/backends', '/api/settings', '/api/stats', '/api/simulation'].map(u => call('GET', u)));
+    $('backends').replaceChildren(...backends.map(card));
+    $('store').textContent = settings.store;
+    $('affinity-setting').textContent = settings.affinity;
+    if (document.activeElement !== $('failover')) $('failover').value = settings.failover;
+    chart(stats.recent, backends.map(b => b.id));
+    counters(stats.affinity);
+    simulation(sim);
+  } catch (e) {
+    $('error').textContent = 'The gateway does not answer: ' + e.message;
+  } finally {
+    refreshing = false;
+  }
+}
+// The store's node is probed apart from the rest, less often: a store that does not answer takes
+// up to a second to say so, which must not hold up the backends' cards.
+async function refreshStore() {
+  const store = await call('GET', '/api/store').catch(() => null);
+  $('store-node').textContent = !store || store.store === 'memory' ? ''
+    : store.answers ? `(${store.kind}, primary ${store.primary})` : `(${store.kind}: not answering)`;
+}
+$('failover').onchange = e => call('PUT', '/api/settings', { failover: e.target.value }).then(refresh);
+$('simulation').onsubmit = e => { e.preventDefault(); call('PUT', '/api/simulation', { users: Number($('sim-users').value), visitSeconds: Number($('sim-visit').value), activeBackend: $('sim-active').value || null }).then(refresh); };
+$('sim-stop').onclick = () => call('PUT', '/api/simulation', { users: 0 }).then(refresh);
+refresh();
+setInterval(refresh, 1000);
+refreshStore();
+setInterval(refreshStore, 3000);
