@@ -94,7 +94,9 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, f.Status);
             Assert.Equal("application/problem+json", f.MediaType);
-            Assert.True(f.Took < TimeSpan.FromSeconds(2.5), $"A failed request took {f.Took}.");
+            // About 2 s by the client settings (ENVIRONMENT.md); the bound leaves room for a loaded CI machine
+            // (2.64 s seen there) and still catches a hang: the client's defaults wait 11-12 s.
+            Assert.True(f.Took < TimeSpan.FromSeconds(3.5), $"A failed request took {f.Took}.");
         });
         Assert.True(window < TimeSpan.FromSeconds(10), $"Requests failed for {window} after the primary died.");
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -74,7 +75,7 @@ public sealed class GatewayFailoverPolicyTests
         Assert.Equal((true, false), (before, after));
     }
 
-    private readonly RecentTraffic _traffic = new(new ManualTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_000_000)));
+    private readonly RecentTraffic _traffic = new(new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_000_000)));
 
     private GatewayFailoverPolicy Policy() => new(_switch, _counters, _traffic, NullLogger<GatewayFailoverPolicy>.Instance);
 

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using StickyLb.Proxy.Health;
@@ -12,7 +13,7 @@ namespace StickyLb.Tests.Proxy.Health;
 public sealed class BackendFaultsPassivePolicyTests
 {
     private readonly RecordingHealthUpdater _updater = new();
-    private readonly ManualTimeProvider _clock = new(DateTimeOffset.FromUnixTimeSeconds(1_000_000));
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeSeconds(1_000_000));
     private readonly RecentTraffic _traffic;
     private readonly BackendFaultsPassivePolicy _policy;
     private readonly ClusterState _cluster = AffinityTestCluster.Create(3);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using StickyLb.Proxy.Health;
 using StickyLb.Tests.Infrastructure;
 
@@ -5,7 +6,7 @@ namespace StickyLb.Tests.Proxy.Health;
 
 public sealed class RecentTrafficTests
 {
-    private readonly ManualTimeProvider _clock = new(DateTimeOffset.FromUnixTimeSeconds(1_000_000));
+    private readonly FakeTimeProvider _clock = new(DateTimeOffset.FromUnixTimeSeconds(1_000_000));
 
     [Fact]
     public void RequestsAreCountedPerSecondPerBackendAndOutcome()
