@@ -1,4 +1,4 @@
 namespace StickyLb.BackendApp.Endpoints;
 
 /// <summary>What <c>GET /cart</c> and <c>POST /cart/items</c> answer.</summary>
-public sealed record CartResponse(string Backend, IReadOnlyList<string> Items);
+internal sealed record CartResponse(string Backend, IReadOnlyList<string> Items);

@@ -7,4 +7,4 @@ namespace StickyLb.BackendApp.Endpoints;
 /// <param name="Store">Where sessions live.</param>
 /// <param name="Pid">This process's id, so a supervisor knows the answer came from the process it started.</param>
 /// <param name="MemoryBytes">This process's resident memory, in bytes: what holding the sessions costs.</param>
-public sealed record HealthResponse(string Status, string Backend, int Sessions, string Store, int Pid, long MemoryBytes);
+internal sealed record HealthResponse(string Status, string Backend, int Sessions, string Store, int Pid, long MemoryBytes);

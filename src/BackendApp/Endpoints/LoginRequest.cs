@@ -1,4 +1,4 @@
 namespace StickyLb.BackendApp.Endpoints;
 
 /// <summary>The body of <c>POST /login</c>.</summary>
-public sealed record LoginRequest(string? User);
+internal sealed record LoginRequest(string? User);

@@ -7,4 +7,4 @@ namespace StickyLb.BackendApp.Endpoints;
 /// <param name="Visits">How many times <c>/whoami</c> was called in this session.</param>
 /// <param name="SessionBackend">The backend that created the session.</param>
 /// <param name="Store">Where sessions live: <c>memory</c> or <c>redis</c>.</param>
-public sealed record WhoAmIResponse(string Backend, string SessionId, string? User, int Visits, string? SessionBackend, string Store);
+internal sealed record WhoAmIResponse(string Backend, string SessionId, string? User, int Visits, string? SessionBackend, string Store);

@@ -1,4 +1,4 @@
 namespace StickyLb.BackendApp.Replicated;
 
 /// <summary>The replicated store could not do what was asked within its consistency and time limits.</summary>
-public sealed class ReplicationException(string message) : Exception(message);
+internal sealed class ReplicationException(string message) : Exception(message);

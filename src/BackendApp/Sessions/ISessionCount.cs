@@ -1,7 +1,7 @@
 namespace StickyLb.BackendApp.Sessions;
 
 /// <summary>How many sessions this backend holds, as <c>/healthz</c> and the dashboard report it.</summary>
-public interface ISessionCount
+internal interface ISessionCount
 {
     int Count { get; }
 }

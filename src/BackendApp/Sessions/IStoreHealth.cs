@@ -1,7 +1,7 @@
 namespace StickyLb.BackendApp.Sessions;
 
 /// <summary>Whether the session store can serve right now, for <c>/healthz</c>.</summary>
-public interface IStoreHealth
+internal interface IStoreHealth
 {
     Task<bool> IsReachableAsync(CancellationToken cancellationToken);
 }

@@ -12,4 +12,4 @@ namespace StickyLb.Proxy.Admin;
 /// session of every backend); 0 when it does not answer.
 /// </param>
 /// <param name="MemoryBytes">The backend process's resident memory, as it reports; 0 when it does not answer.</param>
-public sealed record BackendInfo(string Id, string Address, string State, string Health, int? Pid, long Requests, int Sessions, long MemoryBytes);
+internal sealed record BackendInfo(string Id, string Address, string State, string Health, int? Pid, long Requests, int Sessions, long MemoryBytes);

@@ -4,4 +4,4 @@ namespace StickyLb.Proxy.Admin;
 /// <param name="Store"><c>memory</c>, <c>redis</c> or <c>replicated</c>.</param>
 /// <param name="Failover"><c>Redistribute</c> or <c>Return503Error</c>.</param>
 /// <param name="Affinity"><c>on</c> (the <c>server</c> cookie pins each client) or <c>off</c>; set at start-up (<c>--affinity</c>).</param>
-public sealed record GatewaySettings(string Store, string Failover, string Affinity = "on");
+internal sealed record GatewaySettings(string Store, string Failover, string Affinity = "on");

@@ -7,4 +7,4 @@ namespace StickyLb.Proxy.Admin;
 /// <param name="Affinity">What the affinity policy decided.</param>
 /// <param name="Requests">Requests proxied to each backend, by id.</param>
 /// <param name="Recent">The last 30 seconds, oldest first: requests per backend and outcome.</param>
-public sealed record GatewayStats(AffinitySnapshot Affinity, IReadOnlyDictionary<string, long> Requests, IReadOnlyList<TrafficSecond> Recent);
+internal sealed record GatewayStats(AffinitySnapshot Affinity, IReadOnlyDictionary<string, long> Requests, IReadOnlyList<TrafficSecond> Recent);

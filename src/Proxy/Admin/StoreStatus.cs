@@ -10,4 +10,4 @@ namespace StickyLb.Proxy.Admin;
 /// <param name="ServiceName">The Sentinel service name (<c>serviceName=</c> in <c>--redis</c>), or null.</param>
 /// <param name="Answers">Whether the store answered <c>PING</c> just now; null in memory mode.</param>
 /// <param name="Primary">The node that answered as primary (behind Sentinel, the one the sentinels name now), or null.</param>
-public sealed record StoreStatus(string Store, string? Kind, string[] Endpoints, string? ServiceName, bool? Answers, string? Primary);
+internal sealed record StoreStatus(string Store, string? Kind, string[] Endpoints, string? ServiceName, bool? Answers, string? Primary);

@@ -4,7 +4,7 @@ namespace StickyLb.Proxy.Affinity;
 /// Counts what the affinity policy decided, for <c>GET /api/stats</c>. Lock-free: every proxied
 /// request increments one of these.
 /// </summary>
-public sealed class AffinityCounters
+internal sealed class AffinityCounters
 {
     private long _newPins;
     private long _hits;

@@ -1,7 +1,7 @@
 namespace StickyLb.Proxy.Affinity;
 
 /// <summary>Names and limits of StickyLb's session affinity, in one place.</summary>
-public static class AffinityDefaults
+internal static class AffinityDefaults
 {
     /// <summary>The affinity policy name to put in <c>SessionAffinity:Policy</c>.</summary>
     public const string PolicyName = "ServerCookie";

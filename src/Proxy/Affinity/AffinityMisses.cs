@@ -5,4 +5,4 @@ namespace StickyLb.Proxy.Affinity;
 /// <param name="Malformed">An empty value or one with characters no id has (<c>server=</c>, <c>server=../1</c>).</param>
 /// <param name="Oversized">A value over 64 characters.</param>
 /// <param name="Repeated">Two or more <c>server</c> cookies.</param>
-public sealed record AffinityMisses(long Unknown, long Malformed, long Oversized, long Repeated);
+internal sealed record AffinityMisses(long Unknown, long Malformed, long Oversized, long Repeated);

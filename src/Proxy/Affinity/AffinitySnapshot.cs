@@ -6,4 +6,4 @@ namespace StickyLb.Proxy.Affinity;
 /// <param name="RePins">Clients moved off a backend that was down (Redistribute).</param>
 /// <param name="Unavailable">Requests answered 503 because their backend was down (Return503Error).</param>
 /// <param name="Misses">Cookies ignored as invalid, by reason.</param>
-public sealed record AffinitySnapshot(long NewPins, long Hits, long RePins, long Unavailable, AffinityMisses Misses);
+internal sealed record AffinitySnapshot(long NewPins, long Hits, long RePins, long Unavailable, AffinityMisses Misses);

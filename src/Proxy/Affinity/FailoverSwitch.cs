@@ -8,7 +8,7 @@ namespace StickyLb.Proxy.Affinity;
 /// by <c>PUT /api/settings</c>, read by <see cref="GatewayFailoverPolicy"/> on every request pinned
 /// to a dead backend.
 /// </summary>
-public sealed class FailoverSwitch
+internal sealed class FailoverSwitch
 {
     private readonly ILogger<FailoverSwitch> _logger;
     private volatile int _mode;

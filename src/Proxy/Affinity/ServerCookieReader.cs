@@ -7,7 +7,7 @@ namespace StickyLb.Proxy.Affinity;
 /// on every proxied request, and the framework's cookie collection would parse every cookie into
 /// a dictionary of new strings to read a single short value.
 /// </summary>
-public static class ServerCookieReader
+internal static class ServerCookieReader
 {
     /// <summary>Reads cookie <paramref name="name"/> from <paramref name="cookieHeaders"/>.</summary>
     /// <param name="cookieHeaders">The request's <c>Cookie</c> header values.</param>

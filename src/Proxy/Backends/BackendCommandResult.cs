@@ -1,7 +1,7 @@
 namespace StickyLb.Proxy.Backends;
 
 /// <summary>The outcome of a kill or start asked through the admin API.</summary>
-public enum BackendCommandResult
+internal enum BackendCommandResult
 {
     /// <summary>Done.</summary>
     Done,

@@ -7,7 +7,7 @@ namespace StickyLb.Proxy.Backends;
 /// Asks a backend's <c>/healthz</c> directly (not through the gateway): the supervisor's readiness
 /// check and the admin API's session counts.
 /// </summary>
-public sealed class BackendProbe : IDisposable
+internal sealed class BackendProbe : IDisposable
 {
     /// <summary>The backend's health path.</summary>
     public const string HealthPath = "/healthz";

@@ -9,7 +9,7 @@ namespace StickyLb.Proxy.Backends;
 /// One supervised BackendApp process: starts it, kills it (SIGKILL, as a crash would), and notices
 /// when it dies by other hands, taking it out of rotation at once.
 /// </summary>
-public sealed class BackendProcess : IDisposable
+internal sealed class BackendProcess : IDisposable
 {
     private readonly GatewayOptions _options;
     private readonly DestinationHealthSignal _health;

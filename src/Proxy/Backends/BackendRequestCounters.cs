@@ -4,7 +4,7 @@ using System.Runtime.CompilerServices;
 namespace StickyLb.Proxy.Backends;
 
 /// <summary>Requests proxied to each backend, for the admin API. Lock-free after a backend's first request.</summary>
-public sealed class BackendRequestCounters
+internal sealed class BackendRequestCounters
 {
     private readonly ConcurrentDictionary<string, StrongBox<long>> _counts = new(StringComparer.OrdinalIgnoreCase);
 

@@ -1,7 +1,7 @@
 namespace StickyLb.Proxy.Backends;
 
 /// <summary>A backend process could not be started or did not become ready; the message is one line for a person.</summary>
-public sealed class BackendStartException : Exception
+internal sealed class BackendStartException : Exception
 {
     public BackendStartException()
     {

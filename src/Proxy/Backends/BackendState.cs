@@ -1,7 +1,7 @@
 namespace StickyLb.Proxy.Backends;
 
 /// <summary>The life of a backend process as the supervisor sees it.</summary>
-public enum BackendState
+internal enum BackendState
 {
     /// <summary>No process: never started, killed, or crashed.</summary>
     Stopped,

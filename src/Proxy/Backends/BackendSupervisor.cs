@@ -10,7 +10,7 @@ namespace StickyLb.Proxy.Backends;
 /// Spawns the N backends at start-up and waits until each answers, kills and restarts them on
 /// request, and kills every one of them when the gateway stops (SIGINT, SIGTERM).
 /// </summary>
-public sealed class BackendSupervisor : IHostedService, IDisposable
+internal sealed class BackendSupervisor : IHostedService, IDisposable
 {
     /// <summary>How long a backend may take to answer its first health probe.</summary>
     public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);

@@ -8,7 +8,7 @@ namespace StickyLb.Proxy.Compare;
 /// memory per backend beside it, a title and a legend. Built as XML, so it is always well-formed;
 /// self-contained, no fonts or scripts to fetch.
 /// </summary>
-public static class CompareChart
+internal static class CompareChart
 {
     private const int Width = 760;
     private const int LabelWidth = 230;

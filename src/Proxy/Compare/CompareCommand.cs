@@ -12,7 +12,7 @@ namespace StickyLb.Proxy.Compare;
 /// setup, one after another, with a progress display, a table, and <c>compare.json</c>,
 /// <c>compare.md</c> and <c>compare.svg</c> in DIR. Ctrl+C or SIGTERM stops it and everything it started.
 /// </summary>
-public static class CompareCommand
+internal static class CompareCommand
 {
     /// <summary>The first argument that selects this command.</summary>
     public const string Name = "compare";

@@ -8,7 +8,7 @@ namespace StickyLb.Proxy.Compare;
 /// A planned restart: backend 2 is drained before it stops, so that new users go elsewhere and some of
 /// its users finish their visit first.
 /// </param>
-public sealed record CompareMode(StoreMode Store, FailoverMode Failover, bool Affinity = true, bool Drain = false)
+internal sealed record CompareMode(StoreMode Store, FailoverMode Failover, bool Affinity = true, bool Drain = false)
 {
     /// <summary>
     /// The setups of the comparison, in the order they run: SPEC's seven (replicated with the default, sync

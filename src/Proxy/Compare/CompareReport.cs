@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace StickyLb.Proxy.Compare;
 
 /// <summary>Writes <c>compare.json</c> and <c>compare.md</c>.</summary>
-public static class CompareReport
+internal static class CompareReport
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 

@@ -1,7 +1,7 @@
 namespace StickyLb.Proxy.Compare;
 
 /// <summary>What happened to a simulated user's session when backend 2 died.</summary>
-public enum UserOutcome
+internal enum UserOutcome
 {
     /// <summary>Same user, visits continue, cart intact.</summary>
     Kept,

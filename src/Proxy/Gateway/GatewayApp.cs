@@ -11,7 +11,7 @@ using StickyLb.Proxy.Store;
 namespace StickyLb.Proxy.Gateway;
 
 /// <summary>The gateway as a table of contents: one call per feature.</summary>
-public static class GatewayApp
+internal static class GatewayApp
 {
     /// <summary>Builds the gateway from its command line, or explains in one line why it cannot.</summary>
     public static bool TryBuild(string[] args, [NotNullWhen(true)] out WebApplication? app, out string error)

@@ -10,7 +10,7 @@ namespace StickyLb.Proxy.Gateway;
 /// port for the admin API and dashboard. Kept so that the actual ports are known after binding
 /// (port 0 picks a free one).
 /// </summary>
-public sealed class GatewayListeners
+internal sealed class GatewayListeners
 {
     private ListenOptions? _gateway;
     private ListenOptions? _admin;

@@ -4,7 +4,7 @@ namespace StickyLb.Proxy.Gateway;
 /// The gateway's settings: the <c>Gateway</c> section of the root appsettings.json, overridden by
 /// the command-line options of the same names (<c>--store</c>, <c>--failover</c>, ...).
 /// </summary>
-public sealed class GatewayOptions
+internal sealed class GatewayOptions
 {
     /// <summary>The configuration section these options bind to.</summary>
     public const string Section = "Gateway";

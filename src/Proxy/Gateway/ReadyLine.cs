@@ -5,7 +5,7 @@ using StickyLb.Proxy.Store;
 namespace StickyLb.Proxy.Gateway;
 
 /// <summary>The one line the gateway prints when it is ready; tests and scripts wait for its prefix.</summary>
-public static class ReadyLine
+internal static class ReadyLine
 {
     /// <summary>What the line starts with.</summary>
     public const string Prefix = "StickyLb ready:";

@@ -9,7 +9,7 @@ namespace StickyLb.Proxy.Health;
 /// Tells YARP what the supervisor knows for certain: a backend whose process is gone is down now,
 /// not at the next probe; a backend that just answered its readiness probe is up now.
 /// </summary>
-public sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDestinationHealthUpdater healthUpdater)
+internal sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDestinationHealthUpdater healthUpdater)
 {
     /// <summary>Takes destination <paramref name="id"/> out of rotation until a probe or <see cref="MarkUp"/> says otherwise.</summary>
     public void MarkDown(string id) => SetActive(id, DestinationHealth.Unhealthy);

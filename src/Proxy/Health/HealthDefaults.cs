@@ -1,7 +1,7 @@
 namespace StickyLb.Proxy.Health;
 
 /// <summary>Names and defaults of the health feature.</summary>
-public static class HealthDefaults
+internal static class HealthDefaults
 {
     /// <summary>The passive policy name to put in <c>HealthCheck:Passive:Policy</c>.</summary>
     public const string PassivePolicyName = "BackendFaults";

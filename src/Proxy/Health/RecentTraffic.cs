@@ -5,7 +5,7 @@ namespace StickyLb.Proxy.Health;
 /// chart shows. Lock-free and allocation-free per request (a bucket per second is reset by whichever
 /// request first enters a new second; a request racing that reset may be lost, which a chart can bear).
 /// </summary>
-public sealed class RecentTraffic(TimeProvider timeProvider)
+internal sealed class RecentTraffic(TimeProvider timeProvider)
 {
     /// <summary>How many seconds are kept.</summary>
     public const int Seconds = 60;

@@ -1,7 +1,7 @@
 namespace StickyLb.Proxy.Health;
 
 /// <summary>How a proxied request ended, for the dashboard's chart.</summary>
-public enum TrafficOutcome
+internal enum TrafficOutcome
 {
     /// <summary>The backend answered below 500.</summary>
     Ok,

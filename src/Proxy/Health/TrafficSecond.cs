@@ -1,4 +1,4 @@
 namespace StickyLb.Proxy.Health;
 
 /// <summary>One second of traffic: Unix time and counts per backend id.</summary>
-public sealed record TrafficSecond(long Second, IReadOnlyDictionary<string, TrafficCounts> Backends);
+internal sealed record TrafficSecond(long Second, IReadOnlyDictionary<string, TrafficCounts> Backends);

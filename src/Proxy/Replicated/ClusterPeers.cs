@@ -10,7 +10,7 @@ namespace StickyLb.Proxy.Replicated;
 /// 127.0.0.1, and kept across restarts), and the peers a starting backend is told to join. The
 /// backends form the cluster among themselves; this is all the gateway contributes.
 /// </summary>
-public sealed class ClusterPeers
+internal sealed class ClusterPeers
 {
     /// <summary>The environment variables that hand a backend its replicated-mode settings (the <c>Replicated</c> section).</summary>
     public const string PortVariable = "Replicated__Port";

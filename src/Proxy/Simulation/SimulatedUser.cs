@@ -9,7 +9,7 @@ namespace StickyLb.Proxy.Simulation;
 /// A synthetic browser: its own cookie jar (the <c>server</c> pin and the session cookie), sharing a
 /// connection pool with every other simulated user. Used by <c>compare</c> and the dashboard.
 /// </summary>
-public sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri gateway)
+internal sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri gateway)
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
     private CookieContainer _cookies = new();

@@ -10,6 +10,6 @@ namespace StickyLb.Proxy.Simulation;
 /// <param name="VisitSeconds">How long a visit lasts before its user leaves (0: users never leave).</param>
 /// <param name="VisitsEnded">Users who logged out and left, each followed by a new visitor.</param>
 /// <param name="ActiveBackend">The backend whose users are the active ones (the others mostly idle), or null: everyone is.</param>
-public sealed record SimulationStatus(
+internal sealed record SimulationStatus(
     int Users, int LoggedIn, IReadOnlyDictionary<string, int> UsersPerBackend, long Requests, long Failed, long LostSessions, int VisitSeconds, long VisitsEnded,
     string? ActiveBackend);

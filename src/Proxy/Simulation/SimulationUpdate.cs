@@ -11,4 +11,4 @@ namespace StickyLb.Proxy.Simulation;
 /// The seeds' skew: only the users of this backend (without affinity, the same share of the users) keep
 /// their pace, the others mostly idle. Absent or null: every user is active.
 /// </param>
-public sealed record SimulationUpdate(int? Users, int? VisitSeconds = null, string? ActiveBackend = null);
+internal sealed record SimulationUpdate(int? Users, int? VisitSeconds = null, string? ActiveBackend = null);

@@ -8,7 +8,7 @@ namespace StickyLb.Proxy.Simulation;
 /// <param name="Body">The JSON body, or default when there was none.</param>
 /// <param name="Backend">The <c>X-Backend</c> header, or null.</param>
 /// <param name="Latency">From sending the request to reading the whole body.</param>
-public readonly record struct UserReply(HttpStatusCode? Status, JsonElement Body, string? Backend, TimeSpan Latency)
+internal readonly record struct UserReply(HttpStatusCode? Status, JsonElement Body, string? Backend, TimeSpan Latency)
 {
     public bool IsSuccess => Status is >= HttpStatusCode.OK and < HttpStatusCode.MultipleChoices;
 

@@ -10,7 +10,7 @@ namespace StickyLb.Proxy.Simulation;
 /// With a visit length, users also come and go: each logs out after its visit and a new visitor (a new
 /// cookie jar) takes its place, which is how a draining backend empties.
 /// </summary>
-public sealed class UserSimulation(GatewayListeners listeners, Microsoft.Extensions.Options.IOptions<GatewayOptions> options) : IAsyncDisposable
+internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Extensions.Options.IOptions<GatewayOptions> options) : IAsyncDisposable
 {
     /// <summary>The most users the dashboard may start.</summary>
     public const int MaxUsers = 500;

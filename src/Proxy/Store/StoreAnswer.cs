@@ -1,7 +1,7 @@
 namespace StickyLb.Proxy.Store;
 
 /// <summary>What a store said to <see cref="StoreProbe.PingAsync"/>.</summary>
-public enum StoreAnswer
+internal enum StoreAnswer
 {
     /// <summary>It answered <c>PING</c>.</summary>
     Answers,

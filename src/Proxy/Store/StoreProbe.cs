@@ -8,7 +8,7 @@ namespace StickyLb.Proxy.Store;
 /// whether it answers, and a warm-up before users arrive. Each call connects and disconnects: the
 /// gateway talks to the store only at start-up and after a restart of the embedded store.
 /// </summary>
-public static class StoreProbe
+internal static class StoreProbe
 {
     /// <summary>How long the warm-up's commands may take: a store's first use of a command may be slow.</summary>
     public static readonly TimeSpan WarmUpTimeout = TimeSpan.FromSeconds(10);

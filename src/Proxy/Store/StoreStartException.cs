@@ -1,7 +1,7 @@
 namespace StickyLb.Proxy.Store;
 
 /// <summary>The shared store could not be started or reached; the message is one line for a person.</summary>
-public sealed class StoreStartException : Exception
+internal sealed class StoreStartException : Exception
 {
     public StoreStartException()
     {

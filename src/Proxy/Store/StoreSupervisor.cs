@@ -13,7 +13,7 @@ namespace StickyLb.Proxy.Store;
 /// on 127.0.0.1 (<c>redis-server</c> from PATH, else Garnet from the repository's .NET local tool
 /// manifest) before the backends start, and stops it on exit.
 /// </summary>
-public sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<StoreSupervisor> logger) : IHostedService, IDisposable
+internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<StoreSupervisor> logger) : IHostedService, IDisposable
 {
     /// <summary>How long the store may take to answer its first <c>PING</c>.</summary>
     public static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);

@@ -50,13 +50,14 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         // Visits last 1.5-4.5 s: every visitor of backend 2 leaves, and the new ones are pinned elsewhere.
         await Assertions.Expect(page.GetByTestId("sim-status")).Not.ToContainTextAsync("on backend 2", new() { Timeout = 15000 });
         var drained = await gateway.Admin.GetFromJsonAsync<SimulationStatus>("/api/simulation");
+        var shown = await page.GetByTestId("sim-status").TextContentAsync() ?? "";
         output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-drained-by-visitors"));
         await page.GetByTestId("kill-2").ClickAsync();
         var after = await PollAsync(() => gateway.Admin.GetFromJsonAsync<SimulationStatus>("/api/simulation"), s => s!.Requests >= drained!.Requests + 60, timeoutSeconds: 15);
         await page.GetByTestId("sim-stop").ClickAsync();
 
         Assert.True(drained!.VisitsEnded > 0);
-        Assert.Contains(" ended, each followed by a new visitor", await page.GetByTestId("sim-status").TextContentAsync() ?? "", StringComparison.Ordinal);
+        Assert.Contains(" ended, each followed by a new visitor", shown, StringComparison.Ordinal);
         Assert.True(after!.Requests >= drained.Requests + 60, $"Only {after.Requests - drained.Requests} requests after the stop.");
         Assert.Equal((0, 0), (after.LostSessions, after.Failed));
     }
