@@ -30,10 +30,10 @@ PROXY_DLL = os.path.join(ROOT, "src", "Proxy", "bin", "Release", "net10.0", "Pro
 STOCK_YARP_DLL = os.path.join(ROOT, "bench", "StockYarp", "bin", "Release", "net10.0", "StockYarp.dll")
 STOCK_YARP = "stock YARP, cookie affinity"
 STOCK_YARP_TUNED = "stock YARP, HashCookie affinity, StickyLb's runtime settings"
-# What StickyLb sets for itself (Proxy.csproj, GatewaySchedulingExtensions, ReadyToRunRestart) that a
+# What StickyLb sets for itself (Proxy.csproj, GatewaySchedulingExtensions) that a
 # stock YARP gateway can be given from outside: inline socket completions (Kestrel's inline scheduling
-# follows the same variable) and the framework's code JIT-compiled with dynamic PGO.
-STOCK_YARP_TUNED_ENV = {"DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS": "1", "DOTNET_ReadyToRun": "0"}
+# follows the same variable).
+STOCK_YARP_TUNED_ENV = {"DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS": "1"}
 COOKIE = "server=2"
 # Where the hand-written part of the results file begins: every change measured on the way, and where
 # the targets stand. A new run replaces the report above it and keeps it.

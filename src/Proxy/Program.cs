@@ -19,9 +19,6 @@ if (!GatewayCommandLine.TryCheck(args, out var usage))
     return 2;
 }
 
-// Before anything starts: the gateway may replace itself once with its runtime settings.
-ReadyToRunRestart.RestartIfNeeded();
-
 if (!GatewayApp.TryBuild(args, out var app, out var error))
 {
     Console.Error.WriteLine("stickylb: " + error);

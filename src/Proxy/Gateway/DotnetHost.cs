@@ -21,6 +21,5 @@ internal static class DotnetHost
     {
         child.Environment.TryAdd("DOTNET_ROOT", Root);
         GatewaySchedulingExtensions.KeepOutOfChild(child);
-        ReadyToRunRestart.KeepOutOfChild(child);
     }
 }

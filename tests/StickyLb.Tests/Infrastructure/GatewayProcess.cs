@@ -91,8 +91,6 @@ internal sealed class GatewayProcess : IAsyncDisposable
         // In-process gateways of other tests set this in the test host's own environment; a gateway
         // started here must see what a user who never set it would.
         startInfo.Environment.Remove(StickyLb.Proxy.Gateway.GatewaySchedulingExtensions.InlineCompletionsVariable);
-        startInfo.Environment.Remove(ReadyToRunRestart.Variable);
-        startInfo.Environment.Remove(ReadyToRunRestart.MarkerVariable);
         foreach (var (name, value) in environment)
         {
             startInfo.Environment[name] = value;
