@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Caching.Distributed;
+using StickyLb.BackendApp.Sessions;
 
 namespace StickyLb.BackendApp.Redis;
 

@@ -42,7 +42,7 @@ internal static class ReplicatedServiceCollectionExtensions
         services.AddSingleton<IDistributedCache, ReplicatedDistributedCache>();
         services.AddSingleton<IStoreHealth, ReplicatedStoreHealth>();
         services.AddHostedService<ReplicaWarmup>();
-        services.AddExceptionHandler<Redis.StoreOutageExceptionHandler>();
+        services.AddExceptionHandler<StoreOutageExceptionHandler>();
         services.AddHostedService<ExpiredSessionSweeper>();
 
         services.AddDataProtection().SetApplicationName(SharedApplicationName);

@@ -96,7 +96,7 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
             "--Replicated:Seeds", $"127.0.0.1:{FreePorts.Next()}");
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
 
-        var health = await FirstAnswerAsync(client, "/healthz");
+        using var health = await FirstAnswerAsync(client, "/healthz");
         var report = await health.Content.ReadFromJsonAsync<HealthResponse>();
         using var whoAmI = await client.GetAsync("/whoami");
 
@@ -104,7 +104,6 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
         Assert.Equal(("unhealthy", "replicated", 0), (report!.Status, report.Store, report.Sessions));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, whoAmI.StatusCode);
         Assert.Equal("application/problem+json", whoAmI.Content.Headers.ContentType?.MediaType);
-        health.Dispose();
     }
 
     /// <summary>The first answer of a server that is starting: connection refusals until it listens.</summary>

@@ -1,12 +1,11 @@
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Diagnostics;
 using StackExchange.Redis;
-using StickyLb.BackendApp.Sessions;
 
-namespace StickyLb.BackendApp.Redis;
+namespace StickyLb.BackendApp.Sessions;
 
 /// <summary>
-/// Redis and replicated mode: a store failure that escapes the session filter becomes the same 503
+/// Redis and replicated mode (it lives with the sessions because both use it): a store failure that escapes the session filter becomes the same 503
 /// problem as a session the store could not load. The usual one is Data Protection's: while the store
 /// is down (or, replicated, before this backend has joined the others) it cannot read the key ring and
 /// throws <see cref="CryptographicException"/>, which would be a 500. It reads the key ring again on a
@@ -16,7 +15,7 @@ internal sealed partial class StoreOutageExceptionHandler(ILogger<StoreOutageExc
 {
     /// <summary>Whether <paramref name="exception"/> means the store could not be reached or did not answer.</summary>
     public static bool IsStoreOutage(Exception exception) =>
-        exception is CryptographicException or RedisConnectionException or RedisTimeoutException or Replicated.ReplicationException;
+        exception is CryptographicException or RedisConnectionException or RedisTimeoutException or StickyLb.BackendApp.Replicated.ReplicationException;
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {

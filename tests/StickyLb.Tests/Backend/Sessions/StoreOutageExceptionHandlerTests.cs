@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
-using StickyLb.BackendApp.Redis;
+using StickyLb.BackendApp.Sessions;
 
-namespace StickyLb.Tests.Backend.Redis;
+namespace StickyLb.Tests.Backend.Sessions;
 
 public sealed class StoreOutageExceptionHandlerTests
 {
