@@ -45,17 +45,15 @@ internal sealed class ReplicaWarmup(
 
         var nodes = await RetryAsync(token => WaitForReplicasAsync(cluster, token), stoppingToken);
         logger.Joined(cluster.SelfAddress.ToString(), nodes);
-        system.ActorOf(SessionCountActor.Props(shards, count, DistributedData.Get(system).Replicator), "session-count");
 
-        // The count starts from what was pulled; the subscription keeps it current from then on.
-        await Parallel.ForEachAsync(Enumerable.Range(0, shards.Keys.Count), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stoppingToken }, async (shard, token) =>
-            count.Set(shard, (await RetryAsync(t => replicator.GetAsync(shards.Keys[shard], replicator.Majority.Read, t), token))?.Count ?? 0));
+        await Parallel.ForEachAsync(shards.Keys, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = stoppingToken }, async (shard, token) =>
+            await RetryAsync(t => replicator.GetAsync(shard, replicator.Majority.Read, t), token));
         await HoldKeyRingAsync(cluster, stoppingToken);
 
         // Loads the shared key ring, or on the oldest backend of a new cluster creates it, before any request needs it.
         await RetryAsync(_ => Task.FromResult(dataProtection.CreateProtector(nameof(ReplicaWarmup)).Protect([1])), stoppingToken);
         readiness.MarkReady();
-        logger.Ready(count.Count, (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        logger.Ready(await count.CountAsync(stoppingToken), (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
 
     /// <summary>

@@ -15,20 +15,17 @@ internal sealed class SessionTracker(IOptions<BackendOptions> options, TimeProvi
 
     public void Touch(string sessionId) => _lastSeen[sessionId] = timeProvider.GetTimestamp();
 
-    public int Count
+    public ValueTask<int> CountAsync(CancellationToken cancellationToken)
     {
-        get
+        var now = timeProvider.GetTimestamp();
+        foreach (var (id, seen) in _lastSeen)
         {
-            var now = timeProvider.GetTimestamp();
-            foreach (var (id, seen) in _lastSeen)
+            if (timeProvider.GetElapsedTime(seen, now) > _idleTimeout)
             {
-                if (timeProvider.GetElapsedTime(seen, now) > _idleTimeout)
-                {
-                    _lastSeen.TryRemove(new KeyValuePair<string, long>(id, seen));
-                }
+                _lastSeen.TryRemove(new KeyValuePair<string, long>(id, seen));
             }
-
-            return _lastSeen.Count;
         }
+
+        return ValueTask.FromResult(_lastSeen.Count);
     }
 }
