@@ -173,7 +173,7 @@ internal static class AdminApi
 
         if (update.Failover is not null)
         {
-            if (!GatewayOptionsReader.TryParseFailover(update.Failover, out var mode))
+            if (!new FailoverModeConverter().TryParse(update.Failover, out var mode))
             {
                 return BadRequest($"Invalid failover '{update.Failover}': expected Redistribute or Return503Error (alias 503).");
             }
@@ -184,7 +184,7 @@ internal static class AdminApi
         return TypedResults.Ok(new GatewaySettings(store.ToLowerInvariant(), failover.Current.ToString(), AffinityName(options.Value)));
     }
 
-    private static string AffinityName(GatewayOptions options) => options.Affinity ? "on" : "off";
+    private static string AffinityName(GatewayOptions options) => options.IsAffinityOn ? "on" : "off";
 
     public static Ok<GatewayStats> GetStats(AffinityCounters affinity, BackendRequestCounters requests, RecentTraffic traffic) =>
         TypedResults.Ok(new GatewayStats(affinity.Snapshot(), requests.Snapshot(), traffic.Snapshot(RecentSeconds)));

@@ -12,7 +12,7 @@ internal sealed class AffinityOffFilter(IOptions<GatewayOptions> options) : IPro
 {
     public ValueTask<ClusterConfig> ConfigureClusterAsync(ClusterConfig cluster, CancellationToken cancel) =>
         ValueTask.FromResult(
-            options.Value.Affinity || !string.Equals(cluster.ClusterId, GatewayOptions.ClusterId, StringComparison.OrdinalIgnoreCase)
+            options.Value.IsAffinityOn || !string.Equals(cluster.ClusterId, GatewayOptions.ClusterId, StringComparison.OrdinalIgnoreCase)
                 ? cluster
                 : cluster with { SessionAffinity = (cluster.SessionAffinity ?? new SessionAffinityConfig()) with { Enabled = false } });
 

@@ -20,17 +20,19 @@ internal static class GatewayApp
         // makes `dotnet run --project src/Proxy` behave the same from any working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         builder.Configuration.AddCommandLine(args, GatewayCommandLine.SwitchMappings);
-        if (!GatewayOptionsReader.TryRead(builder.Configuration, out var options, out error))
+        builder.Services.AddGatewayOptions(builder.Configuration);
+        // Bound and validated once before the host is built (building it creates the server, which reads them):
+        // a bad value is one line, not an exception.
+        if (!GatewayOptionsBinding.TryRead(builder.Configuration, out _, out error))
         {
             app = null;
             return false;
         }
 
         var listeners = new GatewayListeners();
-        builder.WebHost.ConfigureKestrel(kestrel => listeners.Configure(kestrel, options));
+        builder.WebHost.ConfigureKestrel(kestrel => listeners.Configure(kestrel, kestrel.ApplicationServices.GetRequiredService<IOptions<GatewayOptions>>().Value));
         builder.WebHost.UseGatewayScheduling();
         builder.Services.AddSingleton(listeners);
-        builder.Services.AddSingleton(Options.Create(options));
 
         builder.Services.AddStickySessions();
         builder.Services.AddHealthSignals();
@@ -80,7 +82,7 @@ internal static class GatewayApp
 
         var services = app.Services;
         var options = services.GetRequiredService<IOptions<GatewayOptions>>().Value;
-        if (!options.Affinity && options.Store == StoreMode.Memory)
+        if (!options.IsAffinityOn && options.Store == StoreMode.Memory)
         {
             services.GetRequiredService<ILogger<AffinityOffFilter>>().AffinityOffInMemory();
         }

@@ -29,7 +29,7 @@ internal static class GatewayCommandLine
         new("--spawn", "Gateway:Spawn", "true|false", "true", "spawn and supervise the backends, or proxy to the configured destinations"),
     ];
 
-    /// <summary>Removed options: still mapped so that GatewayOptionsReader says so rather than ignores them.</summary>
+    /// <summary>Removed options: still mapped so that start-up says so rather than ignores them.</summary>
     private static readonly Dictionary<string, string> Removed = new(StringComparer.OrdinalIgnoreCase)
     {
         ["--forwarder"] = "Gateway:Forwarder",

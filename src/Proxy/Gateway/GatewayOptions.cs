@@ -1,8 +1,11 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace StickyLb.Proxy.Gateway;
 
 /// <summary>
 /// The gateway's settings: the <c>Gateway</c> section of the root appsettings.json, overridden by
-/// the command-line options of the same names (<c>--store</c>, <c>--failover</c>, ...).
+/// the command-line options of the same names (<c>--store</c>, <c>--failover</c>, ...). Bound and validated
+/// at start-up (<see cref="GatewayOptionsBinding"/>); the enums read through their type converters.
 /// </summary>
 internal sealed class GatewayOptions
 {
@@ -32,31 +35,40 @@ internal sealed class GatewayOptions
     public FailoverMode Failover { get; set; } = FailoverMode.Redistribute;
 
     /// <summary>
-    /// True (default, <c>--affinity on</c>): the <c>server=N</c> cookie pins each client to a backend. False
-    /// (<c>--affinity off</c>): YARP's session affinity is off for the cluster and every request is balanced
-    /// on its own; in memory mode users then lose their session on ordinary requests.
+    /// <see cref="AffinityMode.On"/> (default, <c>--affinity on</c>): the <c>server=N</c> cookie pins each client to a
+    /// backend. <see cref="AffinityMode.Off"/>: YARP's session affinity is off for the cluster and every request is
+    /// balanced on its own; in memory mode users then lose their session on ordinary requests.
     /// </summary>
-    public bool Affinity { get; set; } = true;
+    public AffinityMode Affinity { get; set; } = AffinityMode.On;
+
+    /// <summary>Whether <see cref="Affinity"/> is on.</summary>
+    public bool IsAffinityOn => Affinity == AffinityMode.On;
 
     /// <summary>How many backends to spawn, 1 to 16. Default 3.</summary>
+    [Range(1, MaxBackends)]
     public int Backends { get; set; } = 3;
 
     /// <summary>The gateway's port on 127.0.0.1. Default 5000.</summary>
+    [Range(0, 65535)]
     public int Port { get; set; } = 5000;
 
     /// <summary>The admin API and dashboard port on 127.0.0.1. Default 5001.</summary>
+    [Range(0, 65535)]
     public int AdminPort { get; set; } = 5001;
 
     /// <summary>The port of spawned backend 1; backend N listens on this + N - 1. Default 5101.</summary>
+    [Range(1, 65535)]
     public int BackendPort { get; set; } = 5101;
 
     /// <summary>
     /// How long a session lives without a request, in seconds, on every backend the gateway spawns: a demo of a
     /// planned restart (drain, let sessions end, stop) can use a few seconds. Default 1200 (20 minutes).
     /// </summary>
+    [Range(1, 86400)]
     public int IdleTimeout { get; set; } = 1200;
 
     /// <summary>The port of the embedded store that redis mode starts on 127.0.0.1 without <c>--redis</c>. Default 6380.</summary>
+    [Range(1, 65535)]
     public int StorePort { get; set; } = 6380;
 
     /// <summary>
@@ -64,6 +76,9 @@ internal sealed class GatewayOptions
     /// destinations of the <c>ReverseProxy</c> section as they are.
     /// </summary>
     public bool Spawn { get; set; } = true;
+
+    /// <summary>Removed (every request goes through YARP's forwarder): bound only so that start-up can say so.</summary>
+    public string? Forwarder { get; set; }
 
     /// <summary>The address of spawned backend <paramref name="index"/> (1-based).</summary>
     public Uri BackendAddress(int index) => new($"http://127.0.0.1:{BackendPort + index - 1}");

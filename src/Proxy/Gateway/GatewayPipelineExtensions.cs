@@ -17,7 +17,7 @@ internal static class GatewayPipelineExtensions
     /// then adds the authorization middleware in front of every request when it finds them. That
     /// middleware allocated an async state machine and the request's Items dictionary per request
     /// and cost about 2 µs of CPU. Without the handler provider WebApplication leaves it out, so routes
-    /// that name a policy are refused at start-up (<see cref="GatewayOptionsReader"/>) rather than
+    /// that name a policy are refused at start-up (<see cref="GatewayOptionsValidator"/>) rather than
     /// served unchecked.
     /// </summary>
     public static IServiceCollection WithoutAuthorizationMiddleware(this IServiceCollection services)

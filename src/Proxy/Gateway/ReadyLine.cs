@@ -19,7 +19,7 @@ internal static class ReadyLine
         return $"{Prefix} gateway {Trim(listeners.GatewayUrl)}, dashboard {Trim(listeners.AdminUrl)}, "
             + $"store {options.Store.ToString().ToLowerInvariant()}{(store.Endpoint is null ? "" : $" ({store.Kind} {store.Endpoint})")}"
             + $"{(options.Store == StoreMode.Replicated ? $" ({options.Replication.ToString().ToLowerInvariant()})" : "")}, failover {options.Failover}, "
-            + $"{(options.Affinity ? "" : "affinity off, ")}backends {string.Join(' ', backends)}{(supervisor.IsSupervising ? "" : " (not spawned)")}";
+            + $"{(options.IsAffinityOn ? "" : "affinity off, ")}backends {string.Join(' ', backends)}{(supervisor.IsSupervising ? "" : " (not spawned)")}";
     }
 
     private static string Trim(Uri url) => url.ToString().TrimEnd('/');

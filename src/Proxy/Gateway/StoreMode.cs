@@ -1,6 +1,9 @@
+using System.ComponentModel;
+
 namespace StickyLb.Proxy.Gateway;
 
 /// <summary>Where the backends keep their sessions.</summary>
+[TypeConverter(typeof(StoreModeConverter))]
 public enum StoreMode
 {
     /// <summary>Each backend keeps its own sessions in memory: they die with it.</summary>

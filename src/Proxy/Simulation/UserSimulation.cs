@@ -101,7 +101,7 @@ internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Exten
             return _ => true;
         }
 
-        if (options.Value.Affinity)
+        if (options.Value.IsAffinityOn)
         {
             return user => user.Backend == activeBackend;
         }

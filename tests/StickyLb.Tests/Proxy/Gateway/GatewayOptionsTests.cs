@@ -3,17 +3,17 @@ using StickyLb.Proxy.Gateway;
 
 namespace StickyLb.Tests.Proxy.Gateway;
 
-public sealed class GatewayOptionsReaderTests
+public sealed class GatewayOptionsTests
 {
     [Fact]
     public void NoGatewaySectionGivesTheDocumentedDefaults()
     {
-        var ok = GatewayOptionsReader.TryRead(Config(), out var options, out var error);
+        var ok = GatewayOptionsBinding.TryRead(Config(), out var options, out var error);
 
         Assert.True(ok, error);
         Assert.Equal(
-            (StoreMode.Memory, FailoverMode.Redistribute, 3, 5000, 5001, 5101, true, (string?)null),
-            (options.Store, options.Failover, options.Backends, options.Port, options.AdminPort, options.BackendPort, options.Spawn, options.Redis));
+            (StoreMode.Memory, FailoverMode.Redistribute, 3, 5000, 5001, 5101, true, (string?)null, AffinityMode.On),
+            (options!.Store, options.Failover, options.Backends, options.Port, options.AdminPort, options.BackendPort, options.Spawn, options.Redis, options.Affinity));
     }
 
     [Theory]
@@ -24,10 +24,10 @@ public sealed class GatewayOptionsReaderTests
     [InlineData("503", FailoverMode.Return503Error)]
     public void FailoverAcceptsYarpsNamesInAnyCaseAndTheAlias503(string value, FailoverMode expected)
     {
-        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Failover", value)), out var options, out _);
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Failover", value)), out var options, out _);
 
         Assert.True(ok);
-        Assert.Equal(expected, options.Failover);
+        Assert.Equal(expected, options!.Failover);
     }
 
     [Theory]
@@ -41,13 +41,15 @@ public sealed class GatewayOptionsReaderTests
     [InlineData("Gateway:IdleTimeout", "0", "Invalid idle-timeout '0' (--idle-timeout or Gateway:IdleTimeout): expected a whole number from 1 to 86400.")]
     [InlineData("Gateway:Port", "70000", "Invalid port '70000' (--port or Gateway:Port): expected a whole number from 0 to 65535.")]
     [InlineData("Gateway:AdminPort", "x", "Invalid admin-port 'x' (--admin-port or Gateway:AdminPort)")]
+    [InlineData("Gateway:Affinity", "sometimes", "Invalid affinity 'sometimes' (--affinity or Gateway:Affinity): expected on or off.")]
+    [InlineData("Gateway:BackendPort", "65535", "Invalid backend-port '65535' (--backend-port or Gateway:BackendPort): expected a whole number from 1 to 65533.")]
     [InlineData("Gateway:Spawn", "yes", "Invalid spawn 'yes' (--spawn or Gateway:Spawn): expected true or false.")]
     [InlineData("Gateway:Redis", "localhost:6379,bogus=1", "Invalid redis 'localhost:6379,bogus=1' (--redis or Gateway:Redis): expected a StackExchange.Redis configuration string")]
     [InlineData("Gateway:Redis", "localhost:6379,syncTimeout=soon", "Invalid redis 'localhost:6379,syncTimeout=soon'")]
     [InlineData("Gateway:Redis", "ssl=true", "Invalid redis 'ssl=true'")]
     public void ABadValueIsOneLineNamingTheOptionTheValueAndWhatIsAllowed(string key, string value, string expected)
     {
-        var ok = GatewayOptionsReader.TryRead(Config((key, value)), out _, out var error);
+        var ok = GatewayOptionsBinding.TryRead(Config((key, value)), out _, out var error);
 
         Assert.False(ok);
         Assert.StartsWith(expected, error);
@@ -62,16 +64,16 @@ public sealed class GatewayOptionsReaderTests
     [InlineData("127.0.0.1:26379,127.0.0.1:26380,127.0.0.1:26381,serviceName=mymaster")]
     public void RedisTakesAStackExchangeRedisConfigurationString(string value)
     {
-        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Store", "redis"), ("Gateway:Redis", value)), out var options, out var error);
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Store", "redis"), ("Gateway:Redis", value)), out var options, out var error);
 
         Assert.True(ok, error);
-        Assert.Equal(value, options.Redis);
+        Assert.Equal(value, options!.Redis);
     }
 
     [Fact]
     public void AnUnusableRedisStringIsOneLineWithThePasswordHidden()
     {
-        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Redis", "127.0.0.1:6379,password=hunter2,syncTimeout=soon")), out _, out var error);
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Redis", "127.0.0.1:6379,password=hunter2,syncTimeout=soon")), out _, out var error);
 
         Assert.False(ok);
         Assert.StartsWith("Invalid redis '127.0.0.1:6379,password=*****,syncTimeout=soon'", error);
@@ -85,7 +87,7 @@ public sealed class GatewayOptionsReaderTests
     [InlineData("Yarp")]
     public void TheRemovedForwarderOptionStopsStartUpSayingItWasRemoved(string value)
     {
-        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Forwarder", value)), out _, out var error);
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Forwarder", value)), out _, out var error);
 
         Assert.False(ok);
         Assert.StartsWith("The option --forwarder (Gateway:Forwarder) was removed: every request goes through YARP's forwarder.", error);
@@ -95,7 +97,7 @@ public sealed class GatewayOptionsReaderTests
     [Fact]
     public void TheSameGatewayAndAdminPortIsRefused()
     {
-        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Port", "7000"), ("Gateway:AdminPort", "7000")), out _, out var error);
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Port", "7000"), ("Gateway:AdminPort", "7000")), out _, out var error);
 
         Assert.False(ok);
         Assert.Contains("admin-port '7000'", error);
@@ -104,7 +106,7 @@ public sealed class GatewayOptionsReaderTests
     [Fact]
     public void AGatewayPortAmongTheBackendPortsIsRefused()
     {
-        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Port", "5102")), out _, out var error);
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Port", "5102")), out _, out var error);
 
         Assert.False(ok);
         Assert.Contains("the backends use ports 5101-5103", error);
@@ -116,7 +118,7 @@ public sealed class GatewayOptionsReaderTests
     [InlineData("ServerCookie")]
     public void EveryAffinityPolicyOfYarpAndStickyLbsOwnIsAccepted(string policy)
     {
-        var ok = GatewayOptionsReader.TryRead(Config(("ReverseProxy:Clusters:backends:SessionAffinity:Policy", policy)), out _, out var error);
+        var ok = GatewayOptionsBinding.TryRead(Config(("ReverseProxy:Clusters:backends:SessionAffinity:Policy", policy)), out _, out var error);
 
         Assert.True(ok, error);
     }
@@ -126,7 +128,7 @@ public sealed class GatewayOptionsReaderTests
     [InlineData("CorsPolicy", "everyone")]
     public void ARoutePolicyNeedingMiddlewareTheGatewayDoesNotRunIsRefused(string setting, string value)
     {
-        var ok = GatewayOptionsReader.TryRead(Config(($"ReverseProxy:Routes:gateway:{setting}", value)), out _, out var error);
+        var ok = GatewayOptionsBinding.TryRead(Config(($"ReverseProxy:Routes:gateway:{setting}", value)), out _, out var error);
 
         Assert.False(ok);
         Assert.StartsWith($"Unsupported ReverseProxy:Routes:gateway:{setting} '{value}'", error);
@@ -135,7 +137,7 @@ public sealed class GatewayOptionsReaderTests
     [Fact]
     public void AffinityWithoutAPolicyIsAcceptedForYarpToPickHashCookie()
     {
-        var ok = GatewayOptionsReader.TryRead(
+        var ok = GatewayOptionsBinding.TryRead(
             Config(("ReverseProxy:Clusters:backends:SessionAffinity:Policy", ""), ("ReverseProxy:Clusters:backends:SessionAffinity:Enabled", "true")),
             out _,
             out var error);
@@ -148,7 +150,7 @@ public sealed class GatewayOptionsReaderTests
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([]).Build();
 
-        var ok = GatewayOptionsReader.TryRead(configuration, out _, out var error);
+        var ok = GatewayOptionsBinding.TryRead(configuration, out _, out var error);
 
         Assert.False(ok);
         Assert.StartsWith("Missing ReverseProxy:Clusters:backends", error);
@@ -170,9 +172,22 @@ public sealed class GatewayOptionsReaderTests
     [InlineData("Replicated", "ASYNC", StoreMode.Replicated, ReplicationMode.Async)]
     public void ReplicatedModeAndItsReplicationAreReadInAnyCase(string store, string replication, StoreMode expectedStore, ReplicationMode expectedReplication)
     {
-        var ok = GatewayOptionsReader.TryRead(Config(("Gateway:Store", store), ("Gateway:Replication", replication)), out var options, out _);
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Store", store), ("Gateway:Replication", replication)), out var options, out _);
 
         Assert.True(ok);
-        Assert.Equal((expectedStore, expectedReplication), (options.Store, options.Replication));
+        Assert.Equal((expectedStore, expectedReplication), (options!.Store, options.Replication));
+    }
+
+    [Theory]
+    [InlineData("on", AffinityMode.On)]
+    [InlineData("OFF", AffinityMode.Off)]
+    [InlineData("true", AffinityMode.On)]
+    [InlineData("False", AffinityMode.Off)]
+    public void AffinityIsOnOrOffAndTakesTrueOrFalseAsAppsettingsWouldWriteIt(string value, AffinityMode expected)
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Affinity", value)), out var options, out var error);
+
+        Assert.True(ok, error);
+        Assert.Equal(expected, options!.Affinity);
     }
 }

@@ -1,0 +1,110 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Reflection;
+using Microsoft.Extensions.Options;
+using StickyLb.Shared;
+
+namespace StickyLb.Proxy.Gateway;
+
+/// <summary>
+/// Checks the bound <see cref="GatewayOptions"/> and the parts of the <c>ReverseProxy</c> section the
+/// gateway depends on. Every problem is one line naming the option, the value and what is allowed, so
+/// that a bad start-up never ends in a stack trace.
+/// </summary>
+internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options)
+    {
+        var problem = CheckRanges(options) ?? CheckValues(options) ?? CheckPorts(options) ?? CheckReverseProxy(options);
+        return problem is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problem);
+    }
+
+    /// <summary>The one-line error for <paramref name="value"/> of the option under configuration key <paramref name="key"/>.</summary>
+    public static string Invalid(string key, string value, string allowed)
+    {
+        var option = GatewayCommandLine.Options.FirstOrDefault(o => o.Key == key)?.Name.TrimStart('-') ?? key;
+        return $"Invalid {option} '{value}' (--{option} or {key}): expected {allowed}.";
+    }
+
+    /// <summary>What a value of the property <paramref name="property"/> may be, as the error for a bad one says it.</summary>
+    public static string Expected(PropertyInfo property) =>
+        property.GetCustomAttribute<RangeAttribute>() is { } range ? $"a whole number from {range.Minimum} to {range.Maximum}"
+        : property.PropertyType == typeof(bool) ? "true or false"
+        : System.ComponentModel.TypeDescriptor.GetConverter(property.PropertyType) is IExpectedValues values ? values.Expected
+        : "a " + property.PropertyType.Name;
+
+    private static string? CheckRanges(GatewayOptions options)
+    {
+        var results = new List<ValidationResult>();
+        if (Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
+        {
+            return null;
+        }
+
+        var member = results[0].MemberNames.First();
+        var property = typeof(GatewayOptions).GetProperty(member)!;
+        return Invalid(GatewayOptions.Section + ":" + member, Convert.ToString(property.GetValue(options), CultureInfo.InvariantCulture) ?? "", Expected(property));
+    }
+
+    private static string? CheckValues(GatewayOptions options)
+    {
+        if (options.Forwarder is not null)
+        {
+            return "The option --forwarder (Gateway:Forwarder) was removed: every request goes through YARP's forwarder. Remove it from the command line or appsettings.json.";
+        }
+
+        if (options.Redis is { Length: > 0 } redis && !StoreConfiguration.TryParse(redis, out _, out var reason))
+        {
+            return Invalid("Gateway:Redis", StoreConfiguration.Mask(redis), $"a StackExchange.Redis configuration string such as 127.0.0.1:6379 or redis.example.com:6380,password=...,ssl=true ({reason.TrimEnd('.')})");
+        }
+
+        var lastBackendPort = 65535 - options.Backends + 1;
+        return options.BackendPort > lastBackendPort
+            ? Invalid("Gateway:BackendPort", options.BackendPort.ToString(CultureInfo.InvariantCulture), $"a whole number from 1 to {lastBackendPort}")
+            : null;
+    }
+
+    private static string? CheckPorts(GatewayOptions options)
+    {
+        if (options.Port != 0 && options.Port == options.AdminPort)
+        {
+            return $"Invalid admin-port '{options.AdminPort}' (--admin-port or Gateway:AdminPort): it must differ from the gateway port.";
+        }
+
+        if (!options.Spawn)
+        {
+            return null;
+        }
+
+        var first = options.BackendPort;
+        var last = options.BackendPort + options.Backends - 1;
+        var embeddedStore = options.Store == StoreMode.Redis && options.Redis is null;
+        foreach (var (name, port) in new[] { ("port", options.Port), ("admin-port", options.AdminPort), ("store-port", embeddedStore ? options.StorePort : 0) })
+        {
+            if (port >= first && port <= last)
+            {
+                return $"Invalid {name} '{port}' (--{name}): the backends use ports {first}-{last}; choose another port or --backend-port.";
+            }
+        }
+
+        return null;
+    }
+
+    private string? CheckReverseProxy(GatewayOptions options)
+    {
+        foreach (var route in configuration.GetSection("ReverseProxy:Routes").GetChildren())
+        {
+            foreach (var setting in GatewayPipelineExtensions.UnsupportedRouteSettings)
+            {
+                if (!string.IsNullOrEmpty(route[setting]))
+                {
+                    return $"Unsupported ReverseProxy:Routes:{route.Key}:{setting} '{route[setting]}': the gateway runs no authentication, authorization or CORS middleware; remove the setting.";
+                }
+            }
+        }
+
+        return configuration.GetSection("ReverseProxy:Clusters").GetSection(GatewayOptions.ClusterId).Exists()
+            ? null
+            : $"Missing ReverseProxy:Clusters:{GatewayOptions.ClusterId}: the gateway proxies to that cluster{(options.Spawn ? " and spawns its backends into it" : "")}.";
+    }
+}
