@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Processes;
 
 namespace StickyLb.Proxy.Backends;
 
@@ -43,10 +44,6 @@ internal static class BackendLauncher
         startInfo.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         startInfo.WorkingDirectory = folder;
-        startInfo.UseShellExecute = false;
-        startInfo.RedirectStandardOutput = true;
-        startInfo.RedirectStandardError = true;
-        DotnetHost.HandDownTo(startInfo);
         return startInfo;
     }
 }

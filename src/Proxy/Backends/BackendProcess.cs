@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Processes;
 using StickyLb.Proxy.Store;
 
 namespace StickyLb.Proxy.Backends;
@@ -17,7 +18,7 @@ internal sealed class BackendProcess : IDisposable
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
     private readonly ProcessOutputTail _output;
-    private Process? _process;
+    private ChildProcess? _process;
     private BackendState _state = BackendState.Stopped;
     private bool _killRequested;
 
@@ -76,27 +77,18 @@ internal sealed class BackendProcess : IDisposable
             }
 
             _process?.Dispose();
-            var process = new Process
-            {
-                StartInfo = BackendLauncher.CreateStartInfo(Id, Address, _options, _store.Configuration),
-                EnableRaisingEvents = true,
-            };
-            process.OutputDataReceived += (_, e) => _output.Add(e.Data);
-            process.ErrorDataReceived += (_, e) => _output.Add(e.Data);
-            process.Exited += (_, _) => OnExited(process);
-            prepare?.Invoke(process.StartInfo);
+            var startInfo = BackendLauncher.CreateStartInfo(Id, Address, _options, _store.Configuration);
+            prepare?.Invoke(startInfo);
+            ChildProcess process;
             try
             {
-                process.Start();
+                process = ChildProcess.Start(startInfo, _output, OnExited);
             }
             catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
             {
-                process.Dispose();
                 throw new BackendStartException($"Backend {Id} could not be started: {ex.Message}", ex);
             }
 
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
             _process = process;
             _state = BackendState.Starting;
             _killRequested = false;
@@ -127,7 +119,7 @@ internal sealed class BackendProcess : IDisposable
     /// <param name="onRequest">True for a kill asked through the admin API (logged); false for shutdown.</param>
     internal bool TryKill(bool onRequest = true)
     {
-        Process process;
+        ChildProcess process;
         lock (_gate)
         {
             if (_state == BackendState.Stopped || _process is null)
@@ -144,17 +136,10 @@ internal sealed class BackendProcess : IDisposable
 
         // Out of rotation before the process dies, so that no request is sent to a dying backend.
         _health.MarkDown(Id);
-        try
+        // False when it exited on its own in the meantime; the exit handler records that.
+        if (process.Kill() && onRequest)
         {
-            process.Kill();
-            if (onRequest)
-            {
-                _logger.BackendKilled(Id, process.Id);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // It exited on its own in the meantime; the exit handler records that.
+            _logger.BackendKilled(Id, process.Id);
         }
 
         return true;
@@ -163,7 +148,7 @@ internal sealed class BackendProcess : IDisposable
     /// <summary>Waits until the current process has exited.</summary>
     internal async Task WaitForExitAsync(CancellationToken cancellationToken)
     {
-        Process? process;
+        ChildProcess? process;
         lock (_gate)
         {
             process = _process;
@@ -175,7 +160,7 @@ internal sealed class BackendProcess : IDisposable
         }
     }
 
-    private void OnExited(Process process)
+    private void OnExited(ChildProcess process)
     {
         bool unexpected;
         lock (_gate)

@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Processes;
 using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Store;
@@ -11,7 +12,8 @@ namespace StickyLb.Proxy.Store;
 /// The shared session store of redis mode. With <c>--redis</c> (a StackExchange.Redis configuration
 /// string) it only checks that the store answers and takes the credentials. Without it, it starts one
 /// on 127.0.0.1 (<c>redis-server</c> from PATH, else Garnet from the repository's .NET local tool
-/// manifest) before the backends start, and stops it on exit.
+/// manifest, <see cref="EmbeddedStoreServer"/>) before the backends start, starts it again with backoff when
+/// it dies, and stops it on exit.
 /// </summary>
 internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<StoreSupervisor> logger) : IHostedService, IDisposable
 {
@@ -26,12 +28,14 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
 
     private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromSeconds(30);
 
+    private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(5);
+
     private readonly GatewayOptions _options = options.Value;
     private readonly ProcessOutputTail _output = new(logger.StoreOutput);
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stopped = new();
     private ProcessStartInfo? _startInfo;
-    private Process? _process;
+    private ChildProcess? _process;
 
     // The running store's own children: `dotnet garnet-server` runs Garnet in a child process, which
     // outlives its parent if only the parent is killed, and must not hold the port against the restart.
@@ -81,25 +85,7 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
             throw new StoreStartException($"Something already answers on {Endpoint}; stop it, pass it with --redis {Endpoint}, or choose --store-port.");
         }
 
-        var redisServer = FindOnPath("redis-server");
-        if (redisServer is not null)
-        {
-            Kind = "redis-server";
-            _startInfo = new ProcessStartInfo(redisServer)
-            {
-                ArgumentList = { "--port", _options.StorePort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
-            };
-        }
-        else
-        {
-            Kind = "garnet";
-            await RestoreToolsAsync(cancellationToken);
-            _startInfo = new ProcessStartInfo(DotnetHost.Path)
-            {
-                ArgumentList = { "garnet-server", "--port", _options.StorePort.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "-m", "256m" },
-            };
-        }
-
+        (Kind, _startInfo) = await EmbeddedStoreServer.ChooseAsync(_options.StorePort, cancellationToken);
         var process = Start(_startInfo) ?? throw new OperationCanceledException(cancellationToken);
         if (await WaitUntilReadyAsync(process, cancellationToken) is { } reason)
         {
@@ -114,7 +100,7 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
     /// Waits until <paramref name="process"/> answers <c>PING</c>, then warms it up with the commands the
     /// backends will send (<see cref="StoreProbe.WarmUpAsync"/>): null, or why it is not ready.
     /// </summary>
-    private async Task<string?> WaitUntilReadyAsync(Process process, CancellationToken cancellationToken)
+    private async Task<string?> WaitUntilReadyAsync(ChildProcess process, CancellationToken cancellationToken)
     {
         var stopwatch = Stopwatch.StartNew();
         while (await StoreProbe.PingAsync(Configuration!, TimeSpan.FromMilliseconds(500), cancellationToken) != StoreAnswer.Answers)
@@ -140,9 +126,9 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
     }
 
     /// <summary>From now on an exit of <paramref name="process"/> is an outage, to restart from; it may already be one.</summary>
-    private void MarkReady(Process process)
+    private void MarkReady(ChildProcess process)
     {
-        _children = ChildProcesses(process.Id);
+        _children = ProcessTree.Descendants(process.Id);
         Volatile.Write(ref _ready, 1);
         if (process.HasExited)
         {
@@ -150,7 +136,7 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
         }
     }
 
-    private void OnExited(Process process)
+    private void OnExited(ChildProcess process)
     {
         if (_stopping || !ReferenceEquals(process, Volatile.Read(ref _process)) || Interlocked.Exchange(ref _ready, 0) == 0)
         {
@@ -160,51 +146,10 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
         logger.EmbeddedStoreExited(Kind!, process.Id, process.ExitCode, RestartDelay);
         foreach (var child in _children)
         {
-            KillOrphan(child);
+            ProcessTree.Kill(child);
         }
 
         _ = RestartAsync();
-    }
-
-    /// <summary>The processes <paramref name="pid"/> started, and theirs, from /proc (none elsewhere).</summary>
-    private static int[] ChildProcesses(int pid)
-    {
-        var found = new List<int>();
-        var queue = new Queue<int>([pid]);
-        while (queue.TryDequeue(out var parent))
-        {
-            try
-            {
-                foreach (var task in Directory.EnumerateDirectories($"/proc/{parent}/task"))
-                {
-                    foreach (var child in File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                    {
-                        var id = int.Parse(child, CultureInfo.InvariantCulture);
-                        found.Add(id);
-                        queue.Enqueue(id);
-                    }
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Gone meanwhile, or no /proc here.
-            }
-        }
-
-        return [.. found];
-    }
-
-    private static void KillOrphan(int pid)
-    {
-        try
-        {
-            using var orphan = Process.GetProcessById(pid);
-            Kill(orphan);
-        }
-        catch (ArgumentException)
-        {
-            // Already gone with its parent.
-        }
     }
 
     /// <summary>
@@ -220,7 +165,7 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
             {
                 await Task.Delay(delay, _stopped.Token);
                 string? failure;
-                Process? process = null;
+                ChildProcess? process = null;
                 try
                 {
                     process = Start(_startInfo!);
@@ -246,7 +191,7 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
 
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRestartDelay.Ticks));
                 logger.EmbeddedStoreRestartFailed(Kind!, failure.TrimEnd(), delay);
-                Kill(process);
+                process?.KillAndWait(KillTimeout);
             }
         }
         catch (OperationCanceledException)
@@ -268,45 +213,30 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
     }
 
     /// <summary>Starts the store's process; null when the gateway is stopping.</summary>
-    private Process? Start(ProcessStartInfo startInfo)
+    private ChildProcess? Start(ProcessStartInfo startInfo)
     {
-        startInfo.UseShellExecute = false;
-        startInfo.RedirectStandardOutput = true;
-        startInfo.RedirectStandardError = true;
-        // The tool manifest is found by walking up from the working directory: the gateway's
-        // output folder lies inside the repository.
-        startInfo.WorkingDirectory = AppContext.BaseDirectory;
-        DotnetHost.HandDownTo(startInfo);
-        var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        process.OutputDataReceived += (_, e) => _output.Add(e.Data);
-        process.ErrorDataReceived += (_, e) => _output.Add(e.Data);
-        process.Exited += (_, _) => OnExited(process);
         lock (_gate)
         {
             if (_stopping)
             {
-                process.Dispose();
                 return null;
             }
 
+            ChildProcess process;
             try
             {
-                process.Start();
+                process = ChildProcess.Start(startInfo, _output, OnExited);
             }
-            catch (System.ComponentModel.Win32Exception ex)
+            catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
             {
-                process.Dispose();
                 throw new StoreStartException($"The embedded store ({Kind}) could not be started: {ex.Message}", ex);
             }
 
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
             var previous = _process;
             Volatile.Write(ref _process, process);
             previous?.Dispose();
+            return process;
         }
-
-        return process;
     }
 
     private void Stop()
@@ -320,49 +250,7 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
 
             _stopping = true;
             _stopped.Cancel();
-            Kill(_process);
+            _process?.KillAndWait(KillTimeout);
         }
     }
-
-    private static void Kill(Process? process)
-    {
-        try
-        {
-            if (process is { HasExited: false })
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-            // Never started, or already gone.
-        }
-    }
-
-    private static async Task RestoreToolsAsync(CancellationToken cancellationToken)
-    {
-        using var restore = Process.Start(new ProcessStartInfo(DotnetHost.Path, "tool restore")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
-        var output = restore.StandardOutput.ReadToEndAsync(cancellationToken);
-        var errors = restore.StandardError.ReadToEndAsync(cancellationToken);
-        await restore.WaitForExitAsync(cancellationToken);
-        if (restore.ExitCode != 0)
-        {
-            var detail = ((await errors).Trim() + " " + (await output).Trim()).Trim().Split('\n')[0];
-            throw new StoreStartException($"redis-server is not on PATH and Garnet could not be restored with 'dotnet tool restore': {detail}");
-        }
-    }
-
-    /// <summary>The full path of <paramref name="program"/> on PATH, or null.</summary>
-    internal static string? FindOnPath(string program) =>
-        (Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(folder => Path.Combine(folder, program))
-            .FirstOrDefault(File.Exists);
 }

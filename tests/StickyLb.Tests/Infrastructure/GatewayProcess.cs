@@ -238,5 +238,5 @@ internal sealed class GatewayProcess : IAsyncDisposable
         }
     }
 
-    internal static string DotnetHost() => StickyLb.Proxy.Gateway.DotnetHost.Path;
+    internal static string DotnetHost() => StickyLb.Proxy.Processes.DotnetHost.Path;
 }

@@ -33,7 +33,7 @@ internal sealed class SentinelStore : IAsyncDisposable
     public int[] Sentinels { get; }
 
     public static bool IsInstalled =>
-        StoreSupervisor.FindOnPath("redis-server") is not null && StoreSupervisor.FindOnPath("redis-sentinel") is not null;
+        EmbeddedStoreServer.FindOnPath("redis-server") is not null && EmbeddedStoreServer.FindOnPath("redis-sentinel") is not null;
 
     /// <summary>What <c>--redis</c> takes: the sentinels and the service name, as a StackExchange.Redis user writes it.</summary>
     public string Configuration =>
@@ -83,7 +83,7 @@ internal sealed class SentinelStore : IAsyncDisposable
     private void StartServer(int port, params string[] extra)
     {
         var folder = Directory.CreateDirectory(Path.Combine(_directory, port.ToString(CultureInfo.InvariantCulture))).FullName;
-        var startInfo = new ProcessStartInfo(StoreSupervisor.FindOnPath("redis-server")!)
+        var startInfo = new ProcessStartInfo(EmbeddedStoreServer.FindOnPath("redis-server")!)
         {
             ArgumentList = { "--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", folder, "--save", "", "--appendonly", "no", "--repl-diskless-sync-delay", "0" },
         };
@@ -109,7 +109,7 @@ internal sealed class SentinelStore : IAsyncDisposable
             $"sentinel failover-timeout {ServiceName} 3000",
             $"sentinel parallel-syncs {ServiceName} 1",
             ""));
-        Start(new ProcessStartInfo(StoreSupervisor.FindOnPath("redis-sentinel")!) { ArgumentList = { file } });
+        Start(new ProcessStartInfo(EmbeddedStoreServer.FindOnPath("redis-sentinel")!) { ArgumentList = { file } });
     }
 
     private void Start(ProcessStartInfo startInfo)

@@ -58,7 +58,7 @@ internal sealed class StoreServer : IAsyncDisposable
     public static Dictionary<string, string> EmbeddedEnvironment(string kind) =>
         kind == Garnet ? new() { ["PATH"] = Directory.CreateTempSubdirectory("stickylb-empty-path-").FullName } : [];
 
-    public static bool IsRedisServerInstalled => StoreSupervisor.FindOnPath("redis-server") is not null;
+    public static bool IsRedisServerInstalled => EmbeddedStoreServer.FindOnPath("redis-server") is not null;
 
     /// <param name="password">A password the server requires of its clients; null for none.</param>
     public static async Task<StoreServer> StartAsync(string kind, string? password = null)
@@ -117,7 +117,7 @@ internal sealed class StoreServer : IAsyncDisposable
         var port = Port.ToString(CultureInfo.InvariantCulture);
         if (Kind == Redis)
         {
-            startInfo = new ProcessStartInfo(StoreSupervisor.FindOnPath("redis-server")!)
+            startInfo = new ProcessStartInfo(EmbeddedStoreServer.FindOnPath("redis-server")!)
             {
                 ArgumentList = { "--port", port, "--bind", "127.0.0.1", "--dir", _dataDirectory, "--save", "", "--appendonly", "yes", "--appendfsync", "always" },
             };

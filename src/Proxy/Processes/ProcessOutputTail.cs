@@ -1,4 +1,4 @@
-namespace StickyLb.Proxy.Gateway;
+namespace StickyLb.Proxy.Processes;
 
 /// <summary>
 /// The last lines a child process printed (a backend, the embedded store): each line goes to the log

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
-namespace StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Gateway;
+
+namespace StickyLb.Proxy.Processes;
 
 /// <summary>The running .NET installation, handed down to the processes the gateway starts.</summary>
 internal static class DotnetHost
