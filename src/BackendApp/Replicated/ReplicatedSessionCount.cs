@@ -10,7 +10,7 @@ namespace StickyLb.BackendApp.Replicated;
 /// </summary>
 /// <remarks>
 /// Not kept current by subscribing to the shards: Akka's replicator computes a digest of a subscribed
-/// entry (serialized and gzipped) on every write to it, which cost about a sixth of a busy backend's CPU.
+/// entry (serialized and gzipped) on every write to it: a large share of a busy backend's CPU (docs/replicated.md).
 /// </remarks>
 internal sealed class ReplicatedSessionCount(SessionReplicator replicator, SessionShards shards, ReplicaReadiness readiness, TimeProvider timeProvider) : ISessionCount, IDisposable
 {
