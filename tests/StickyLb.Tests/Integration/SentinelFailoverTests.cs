@@ -94,9 +94,9 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, f.Status);
             Assert.Equal("application/problem+json", f.MediaType);
-            // About 2 s by the client settings (ENVIRONMENT.md); the bound leaves room for a loaded CI machine
-            // (2.64 s seen there) and still catches a hang: the client's defaults wait 11-12 s.
-            Assert.True(f.Took < TimeSpan.FromSeconds(3.5), $"A failed request took {f.Took}.");
+            // Not a timing test: about 2 s by the client settings (ENVIRONMENT.md), 2.64 s and 4.18 s seen on a
+            // loaded CI machine; the bound only catches a hang, which with the client's defaults is 11-12 s.
+            Assert.True(f.Took < TimeSpan.FromSeconds(7), $"A failed request took {f.Took}.");
         });
         Assert.True(window < TimeSpan.FromSeconds(10), $"Requests failed for {window} after the primary died.");
 
