@@ -5,6 +5,8 @@
 #   bench/gateway.sh [--rounds 3] [--duration 10] [--connections 32] [--only main|store] [--out FILE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Help before installing, building or starting anything.
+case " $* " in *" --help "*|*" -h "*) exec python3 bench/gateway.py --help ;; esac
 
 need=()
 for tool in wrk haproxy nginx redis-server python3; do command -v "$tool" >/dev/null || need+=("$tool"); done

@@ -5,6 +5,8 @@
 #   bench/replicated.sh [--sessions 300 10000] [--growth-sessions 2000] [--growth 3 5 8]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Help before installing, building or starting anything.
+case " $* " in *" --help "*|*" -h "*) exec python3 bench/replicated.py --help ;; esac
 
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)

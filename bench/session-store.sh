@@ -4,6 +4,8 @@
 #   bench/session-store.sh [--iterations 5000] [--rounds 5]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Help before installing, building or starting anything.
+case " $* " in *" --help "*|*" -h "*) exec dotnet run -c Release --project bench/SessionStoreBench -- --help ;; esac
 
 if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
   echo "installing redis-server and redis-tools (apt)"

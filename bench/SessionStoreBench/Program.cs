@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -16,7 +17,11 @@ using StickyLb.Shared;
 // and over Microsoft's RedisCache on StackExchange.Redis with BackendApp's settings (redis mode), beside
 // redis-benchmark's own figures for the commands that cost on the same server. Rounds alternate between
 // contenders; medians of the rounds are reported.
-var options = Args.Parse(args);
+if (Args.Parse(args) is not { } options)
+{
+    return Args.ExitCode;
+}
+
 var storeOptions = StoreConfiguration.Parse(options.Redis);
 // A bench wants numbers, not fail-fast 503s: generous timeouts for a busy machine.
 (storeOptions.SyncTimeout, storeOptions.AsyncTimeout) = (5000, 5000);
@@ -55,6 +60,8 @@ if (options.Out is { } path)
     var history = previous.Replace(HistoryHeading + "\n\n", "", StringComparison.Ordinal).Trim();
     await File.WriteAllTextAsync(path, history.Length == 0 ? report : $"{report}\n{HistoryHeading}\n\n{history}\n");
 }
+
+return 0;
 
 static async Task<(double P50, double P99)> MeasureSessionsAsync(IDistributedCache cache, int iterations)
 {
@@ -147,19 +154,28 @@ static string Report(Args options, Dictionary<string, List<(double P50, double P
 
 internal sealed record Args(string Redis, int Iterations, int Rounds, string? Out, string ServerVersion)
 {
-    public static Args Parse(string[] args)
-    {
-        string Value(string name, string fallback)
-        {
-            var index = Array.IndexOf(args, name);
-            return index >= 0 && index + 1 < args.Length ? args[index + 1] : fallback;
-        }
+    /// <summary>What the process returns when it only printed help (0) or refused its command line (2).</summary>
+    public static int ExitCode { get; private set; }
 
-        return new Args(
-            Value("--redis", "127.0.0.1:6379"),
-            int.Parse(Value("--iterations", "5000"), CultureInfo.InvariantCulture),
-            int.Parse(Value("--rounds", "3"), CultureInfo.InvariantCulture),
-            Value("--out", "") is { Length: > 0 } path ? path : null,
-            Value("--server-version", "redis-server"));
+    /// <summary>The options, or null after printing help or a clear error about an unknown option or a bad value.</summary>
+    public static Args? Parse(string[] args)
+    {
+        var redis = new Option<string>("--redis") { Description = "the redis-server to measure against", DefaultValueFactory = _ => "127.0.0.1:6379" };
+        var iterations = new Option<int>("--iterations") { Description = "session load+commits per round and contender", DefaultValueFactory = _ => 5000 };
+        var rounds = new Option<int>("--rounds") { Description = "rounds, alternating between contenders; medians are reported", DefaultValueFactory = _ => 3 };
+        var output = new Option<string?>("--out") { Description = "the results file to update (default: print only)" };
+        var serverVersion = new Option<string>("--server-version") { Description = "the server's name and version, for the report", DefaultValueFactory = _ => "redis-server" };
+        var command = new RootCommand("Session load+commit latency: memory mode, RedisCache on StackExchange.Redis, and redis-benchmark's floor.")
+        {
+            redis, iterations, rounds, output, serverVersion,
+        };
+        Args? parsed = null;
+        command.SetAction(result => parsed = new Args(
+            result.GetValue(redis)!, result.GetValue(iterations), result.GetValue(rounds), result.GetValue(output) is { Length: > 0 } path ? path : null, result.GetValue(serverVersion)!));
+        var result = command.Parse(args);
+        var code = result.Invoke();
+        // An unknown option or a bad value is a usage error, as for the gateway and compare.
+        ExitCode = result.Errors.Count > 0 ? 2 : code;
+        return parsed;
     }
 }

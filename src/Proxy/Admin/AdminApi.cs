@@ -173,9 +173,10 @@ internal static class AdminApi
 
         if (update.Failover is not null)
         {
-            if (!new FailoverModeConverter().TryParse(update.Failover, out var mode))
+            var converter = new FailoverModeConverter();
+            if (!converter.TryParse(update.Failover, out var mode))
             {
-                return BadRequest($"Invalid failover '{update.Failover}': expected Redistribute or Return503Error (alias 503).");
+                return BadRequest($"Invalid failover '{update.Failover}': expected {converter.Expected}.");
             }
 
             failover.Set(mode);

@@ -25,10 +25,13 @@ internal class EnumNameConverter<T> : EnumConverter, IExpectedValues
             ? TryParse(text, out var result) ? result : throw new FormatException($"'{text}' is not one of {Expected}.")
             : base.ConvertFrom(context, culture, value);
 
-    /// <summary>Parses <paramref name="text"/> as the configuration would.</summary>
-    public virtual bool TryParse(string text, out T result) =>
-        Enum.TryParse(text, ignoreCase: true, out result) && Enum.IsDefined(result)
-        && !text.All(char.IsAsciiDigit) && !text.Contains(',', StringComparison.Ordinal);
+    /// <summary>Parses <paramref name="text"/> as the configuration would: exactly one of the names, in any case.</summary>
+    public virtual bool TryParse(string text, out T result)
+    {
+        var name = Enum.GetNames<T>().FirstOrDefault(n => n.Equals(text.Trim(), StringComparison.OrdinalIgnoreCase));
+        result = name is null ? default : Enum.Parse<T>(name);
+        return name is not null;
+    }
 }
 
 /// <summary>A converter that can say what values it takes, for the one-line error about one it does not.</summary>

@@ -106,7 +106,9 @@ internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Exten
             return user => user.Backend == activeBackend;
         }
 
-        var third = (int.Parse(activeBackend, System.Globalization.CultureInfo.InvariantCulture) - 1) % 3;
+        // Backend N's share is every third user from the N-th on; an id that is not a number (--spawn false
+        // with destinations of other names) takes the first third.
+        var third = int.TryParse(activeBackend, System.Globalization.CultureInfo.InvariantCulture, out var number) && number > 0 ? (number - 1) % 3 : 0;
         return _ => index % 3 == third;
     }
 

@@ -33,6 +33,7 @@ public sealed class GatewayOptionsTests
     [Theory]
     [InlineData("Gateway:Failover", "sideways", "Invalid failover 'sideways' (--failover or Gateway:Failover): expected Redistribute or Return503Error")]
     [InlineData("Gateway:Failover", "1", "Invalid failover '1'")]
+    [InlineData("Gateway:Failover", " 1", "Invalid failover ' 1'")]
     [InlineData("Gateway:Store", "disk", "Invalid store 'disk' (--store or Gateway:Store): expected memory, redis or replicated.")]
     [InlineData("Gateway:Replication", "eventually", "Invalid replication 'eventually' (--replication or Gateway:Replication): expected sync or async.")]
     [InlineData("Gateway:Store", "0", "Invalid store '0'")]
