@@ -109,7 +109,7 @@ internal sealed class StoreServer : IAsyncDisposable
         _process = null;
     }
 
-    /// <summary>Starts the server (again, with the data it had) and waits until it answers PING.</summary>
+    /// <summary>Starts the server (again, with the data it had) and waits until it answers PING and has run the session commands once.</summary>
     public async Task RestartAsync()
     {
         Kill();
@@ -169,6 +169,10 @@ internal sealed class StoreServer : IAsyncDisposable
 
             await Task.Delay(25);
         }
+
+        // Ready as the gateway makes its embedded store ready: a cold Garnet's first commands can take longer
+        // than the fail-fast client waits (500 ms), which a test would mistake for an outage.
+        await StoreProbe.WarmUpAsync(Configuration, CancellationToken.None);
     }
 
     public ValueTask DisposeAsync()
