@@ -135,7 +135,10 @@ internal sealed class StoreServer : IAsyncDisposable
                 ArgumentList =
                 {
                     "garnet-server", "--port", port, "--bind", "127.0.0.1", "-m", "256m",
-                    "--aof", "--aof-commit-freq", "0", "--checkpointdir", _dataDirectory, "--recover",
+                    // Every write committed to the append-only file before it is acknowledged, as redis-server's
+                    // appendfsync always: without --aof-commit-wait Garnet answers first, and a SIGKILL right after
+                    // can lose an acknowledged write (a CI failure: a cart item written before the kill was gone).
+                    "--aof", "--aof-commit-freq", "0", "--aof-commit-wait", "--checkpointdir", _dataDirectory, "--recover",
                     // The native device needs libaio, which a fresh Debian machine does not have.
                     "--device-type", "RandomAccess",
                 },
