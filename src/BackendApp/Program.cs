@@ -9,8 +9,11 @@ builder.AddBackendSessions();
 var app = builder.Build();
 app.UseBackendDefaults();
 // The health probe runs every second: keep it out of the session middleware, which would
-// otherwise touch the store on every probe.
-app.UseWhen(context => !context.Request.Path.StartsWithSegments(HealthEndpoints.Path), branch => branch.UseSession());
+// otherwise touch the store on every probe. The key ring gate holds a session request until
+// the key ring is readable, so that a cookie is never dropped as unreadable.
+app.UseWhen(
+    context => !context.Request.Path.StartsWithSegments(HealthEndpoints.Path),
+    branch => branch.UseMiddleware<KeyRingGate>().UseSession());
 app.MapHealthEndpoints();
 app.MapSessionEndpoints();
 app.Run();

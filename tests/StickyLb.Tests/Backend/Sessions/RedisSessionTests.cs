@@ -1,6 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Xml.Linq;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using StickyLb.BackendApp.Endpoints;
 using StickyLb.Tests.Infrastructure;
@@ -216,6 +220,50 @@ public sealed class RedisSessionTests
         Assert.Equal(alice!.SessionId, again.SessionId);
     }
 
+    [Fact]
+    public async Task AKeyRingReadThatFailsOnceIsA503AndNeverDropsTheUsersSessionCookie()
+    {
+        // A backend that could not read the key ring at start (the store was down) reads it on the first
+        // session request. If that one read fails and the next succeeds (the store coming back, a read that
+        // timed out under load), the session middleware used to take the cookie as unreadable and start a new
+        // session on the spot: the user looked logged out, with an empty cart (a CI failure of the dead-store test).
+        await using var server = await StoreServer.StartAsync(StoreServer.IsRedisServerInstalled ? StoreServer.Redis : StoreServer.Garnet);
+        string cookie;
+        await using (var writer = new BackendAppFactory("1", server.Endpoint))
+        {
+            using var browser = writer.CreateClient(new() { HandleCookies = false });
+            // A cold test process's first store commands can outlast the fail-fast timeouts: a 503 to try again.
+            var login = await browser.PostAsJsonAsync("/login", new { user = "alice" });
+            for (var stopwatch = Stopwatch.StartNew(); login.StatusCode == HttpStatusCode.ServiceUnavailable && stopwatch.Elapsed < TimeSpan.FromSeconds(5);)
+            {
+                login.Dispose();
+                login = await browser.PostAsJsonAsync("/login", new { user = "alice" });
+            }
+
+            using (login)
+            {
+                Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+                cookie = login.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+            }
+        }
+
+        var keyRing = new FlakyKeyRing { FailingReads = int.MaxValue };
+        await using var reader = new BackendAppFactory("2", server.Endpoint, services => services.PostConfigure<KeyManagementOptions>(
+            keys => (keyRing.Inner, keys.XmlRepository) = (keys.XmlRepository!, keyRing)));
+        using var client = reader.CreateClient(new() { HandleCookies = false });
+        keyRing.FailingReads = 1;
+
+        using var first = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/whoami") { Headers = { { "Cookie", cookie } } });
+        using var second = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/whoami") { Headers = { { "Cookie", cookie } } });
+        var whoAmI = await second.Content.ReadFromJsonAsync<WhoAmIResponse>();
+
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "application/problem+json"), (first.StatusCode, first.Content.Headers.ContentType?.MediaType));
+        Assert.False(first.Headers.Contains("Set-Cookie"), "The 503 replaced the user's session cookie.");
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        Assert.False(second.Headers.Contains("Set-Cookie"), "The user was given a new session.");
+        Assert.Equal(("2", "alice", "1", 1), (whoAmI!.Backend, whoAmI.User, whoAmI.SessionBackend, whoAmI.Visits));
+    }
+
     /// <summary>Sends a request and answers its status, content type and how long it took.</summary>
     private static async Task<(HttpStatusCode Status, string? Type, TimeSpan Elapsed)> TimedAsync(Func<Task<HttpResponseMessage>> send)
     {
@@ -243,4 +291,25 @@ public sealed class RedisSessionTests
     /// <summary>The one session entry in the store: every StickyLb key but the key ring.</summary>
     private static RedisKey SessionKey(ConnectionMultiplexer connection, StoreServer server) =>
         connection.GetServer(server.Endpoint).Keys(pattern: "StickyLb:*").Single(k => k != KeyRing);
+
+    /// <summary>A key ring whose next <see cref="FailingReads"/> reads fail as an unreachable store's do.</summary>
+    private sealed class FlakyKeyRing : IXmlRepository
+    {
+        private int _failingReads;
+
+        public IXmlRepository Inner { get; set; } = null!;
+
+        public int FailingReads
+        {
+            get => Volatile.Read(ref _failingReads);
+            set => Volatile.Write(ref _failingReads, value);
+        }
+
+        public IReadOnlyCollection<XElement> GetAllElements() =>
+            Interlocked.Decrement(ref _failingReads) >= 0
+                ? throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, CommandFlags.None, "The key ring could not be read (a test's failure).")
+                : Inner.GetAllElements();
+
+        public void StoreElement(XElement element, string friendlyName) => Inner.StoreElement(element, friendlyName);
+    }
 }
