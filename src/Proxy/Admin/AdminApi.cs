@@ -217,7 +217,8 @@ internal static class AdminApi
             return BadRequest($"'activeBackend' must be one of the backends ({string.Join(", ", backends)}), or null for every user.");
         }
 
-        await simulation.SetUsersAsync(update.Users.Value, update.VisitSeconds ?? 0, update.ActiveBackend is { Length: > 0 } ? update.ActiveBackend : null);
+        var share = update.ActiveBackend is { Length: > 0 } backend ? ActiveShare.For(backend, backends) : null;
+        await simulation.SetUsersAsync(update.Users.Value, update.VisitSeconds ?? 0, share);
         return TypedResults.Ok(simulation.Status);
     }
 

@@ -57,10 +57,9 @@ internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Exten
     /// Stops the users running now and starts <paramref name="users"/> new ones (0: just stop), whose
     /// visits last about <paramref name="visitSeconds"/> (0: forever). With <paramref name="activeBackend"/>,
     /// the seeds' skew: only the users pinned to that backend (without affinity, the same share of the
-    /// users: every third, counted from that backend's number) keep their pace; the others think
-    /// eight times as long between requests.
+    /// users, <see cref="ActiveShare"/>) keep their pace; the others think eight times as long between requests.
     /// </summary>
-    public async Task SetUsersAsync(int users, int visitSeconds = 0, string? activeBackend = null)
+    public async Task SetUsersAsync(int users, int visitSeconds = 0, ActiveShare? activeBackend = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(users);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(users, MaxUsers);
@@ -75,7 +74,7 @@ internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Exten
             Interlocked.Exchange(ref _lost, 0);
             Interlocked.Exchange(ref _visitsEnded, 0);
             Volatile.Write(ref _visitSeconds, visitSeconds);
-            Volatile.Write(ref _activeBackend, activeBackend);
+            Volatile.Write(ref _activeBackend, activeBackend?.Backend);
             var gateway = listeners.GatewayUrl;
             var simulated = Enumerable.Range(1, users).Select(i => new SimulatedUser($"sim{i}", _http, gateway)).ToArray();
             Volatile.Write(ref _simulated, simulated);
@@ -94,7 +93,7 @@ internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Exten
     }
 
     /// <summary>Whether the user is one of the active ones now: all of them unless one backend's users are.</summary>
-    private Func<SimulatedUser, bool> IsActive(int index, string? activeBackend)
+    private Func<SimulatedUser, bool> IsActive(int index, ActiveShare? activeBackend)
     {
         if (activeBackend is null)
         {
@@ -103,13 +102,11 @@ internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Exten
 
         if (options.Value.IsAffinityOn)
         {
-            return user => user.Backend == activeBackend;
+            return user => user.Backend == activeBackend.Backend;
         }
 
-        // Backend N's share is every third user from the N-th on; an id that is not a number (--spawn false
-        // with destinations of other names) takes the first third.
-        var third = int.TryParse(activeBackend, System.Globalization.CultureInfo.InvariantCulture, out var number) && number > 0 ? (number - 1) % 3 : 0;
-        return _ => index % 3 == third;
+        var active = activeBackend.Holds(index);
+        return _ => active;
     }
 
     private async Task LiveAsync(SimulatedUser user, TimeSpan visit, Func<SimulatedUser, bool> isActive, CancellationToken cancellationToken)
