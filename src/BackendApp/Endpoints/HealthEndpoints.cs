@@ -22,7 +22,7 @@ internal static class HealthEndpoints
         ISessionCount sessions, IStoreHealth store, IOptions<BackendOptions> options, CancellationToken cancellationToken)
     {
         var healthy = await store.IsReachableAsync(cancellationToken);
-        var report = new HealthResponse(healthy ? "healthy" : "unhealthy", options.Value.Id, await sessions.CountAsync(cancellationToken), options.Value.Store, Environment.ProcessId, Environment.WorkingSet);
+        var report = new HealthResponse(healthy ? "healthy" : "unhealthy", options.Value.Id, await sessions.CountAsync(cancellationToken), options.Value.Store, Environment.ProcessId, Environment.WorkingSet, store.Members);
         return TypedResults.Json(report, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }

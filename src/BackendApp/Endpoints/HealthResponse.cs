@@ -7,4 +7,6 @@ namespace StickyLb.BackendApp.Endpoints;
 /// <param name="Store">Where sessions live.</param>
 /// <param name="Pid">This process's id, so a supervisor knows the answer came from the process it started.</param>
 /// <param name="MemoryBytes">This process's resident memory, in bytes: what holding the sessions costs.</param>
-internal sealed record HealthResponse(string Status, string Backend, int Sessions, string Store, int Pid, long MemoryBytes);
+/// <param name="Members">Replicated mode: the backends in the cluster as this one sees it (a killed one leaves it at once); left out in the other modes.</param>
+internal sealed record HealthResponse(string Status, string Backend, int Sessions, string Store, int Pid, long MemoryBytes,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? Members = null);

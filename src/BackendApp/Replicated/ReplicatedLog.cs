@@ -20,4 +20,7 @@ internal static partial class ReplicatedLog
 
     [LoggerMessage(4306, LogLevel.Warning, "Removing expired sessions failed; trying again later.")]
     public static partial void SweepFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(4307, LogLevel.Information, "The backend at {Address} is gone (its cluster port refuses connections): marked down, so that no write waits for it.")]
+    public static partial void PeerGone(this ILogger logger, string address);
 }

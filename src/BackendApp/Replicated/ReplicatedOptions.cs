@@ -50,6 +50,13 @@ internal sealed class ReplicatedOptions : IValidatableObject
     /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1.5);
 
+    /// <summary>
+    /// Whether a member whose process has died is marked down as soon as its cluster port refuses
+    /// connections (<see cref="DeadPeerWatcher"/>), rather than by Akka's failure detector and downing about
+    /// 10 s later. Default true; false only to measure the difference (bench/replicated-kill.py).
+    /// </summary>
+    public bool DownDeadPeers { get; set; } = true;
+
     /// <summary>Whether writes and reads wait for a majority of the nodes.</summary>
     public bool IsSync => Replication == Sync;
 

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Configuration;
 using Akka.Hosting;
@@ -65,6 +66,11 @@ internal static class ReplicatedServiceCollectionExtensions
                     SeedNodes = [.. options.SeedList.Select(seed => $"akka.tcp://{ActorSystemName}@{seed}")],
                 })
                 .AddHocon(ClusterHocon.Value, HoconAddMode.Prepend);
+            if (options.DownDeadPeers)
+            {
+                var logger = provider.GetRequiredService<ILogger<DeadPeerWatcher>>();
+                akka.WithActors((system, _) => system.ActorOf(Props.Create(() => new DeadPeerWatcher(logger)), "dead-peer-watcher"));
+            }
         });
         return services;
     }

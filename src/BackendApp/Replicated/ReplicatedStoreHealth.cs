@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Cluster;
 using StickyLb.BackendApp.Sessions;
 
 namespace StickyLb.BackendApp.Replicated;
@@ -8,4 +9,6 @@ internal sealed class ReplicatedStoreHealth(ReplicaReadiness readiness, ActorSys
 {
     public Task<bool> IsReachableAsync(CancellationToken cancellationToken) =>
         Task.FromResult(readiness.IsReady && !system.WhenTerminated.IsCompleted && !Akka.Cluster.Cluster.Get(system).IsTerminated);
+
+    public int? Members => Akka.Cluster.Cluster.Get(system).State.Members.Count(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining or MemberStatus.Leaving);
 }

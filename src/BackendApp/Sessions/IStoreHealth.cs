@@ -4,4 +4,7 @@ namespace StickyLb.BackendApp.Sessions;
 internal interface IStoreHealth
 {
     Task<bool> IsReachableAsync(CancellationToken cancellationToken);
+
+    /// <summary>Replicated mode: the backends in the cluster as this one sees it (those not marked down); null in the other modes.</summary>
+    int? Members => null;
 }

@@ -245,6 +245,59 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
         users.ForEach(u => u.Dispose());
     }
 
+    [Fact]
+    public async Task AKilledBackendLeavesTheClusterAtOnceAndJoinsItAgainWhenRestarted()
+    {
+        // Akka's own failure detector and downing take a killed member out after about 10 s (cluster.hocon),
+        // and until then a majority write may wait for it first (DeadPeerWatcher); the survivors now see its
+        // cluster port refuse connections and take it out at once.
+        await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
+        var users = await LoggedInUser.LogInAsync(gateway, 6);
+        using var backend1 = BackendClient(gateway, "1", users[0]);
+        using var backend3 = BackendClient(gateway, "3", users[0]);
+        var before = await MembersAsync(backend1);
+
+        var killed = Stopwatch.StartNew();
+        await StickySessionTests.KillBackendAsync(gateway, "2", KillMethod.Sigkill);
+        var membersAfterKill = (await WaitForMembersAsync(backend1, 2), await WaitForMembersAsync(backend3, 2));
+        var left = killed.Elapsed;
+        using var start = await gateway.Admin.PostAsync("/api/backends/2/start", null);
+        var membersAfterRestart = await WaitForMembersAsync(backend1, 3);
+        var after = new List<WhoAmIResponse>();
+        foreach (var user in users)
+        {
+            after.Add(await user.Client.WhoAmIAsync());
+        }
+
+        Assert.Equal(3, before);
+        Assert.Equal((2, 2), membersAfterKill);
+        Assert.True(left < TimeSpan.FromSeconds(5), $"The killed backend left the cluster after {left}.");
+        Assert.Equal(HttpStatusCode.OK, start.StatusCode);
+        Assert.Equal(3, membersAfterRestart);
+        Assert.All(users.Zip(after), pair => Assert.Equal((pair.First.Name, pair.First.Visits + 1), (pair.Second.User, pair.Second.Visits)));
+        users.ForEach(u => u.Dispose());
+    }
+
+    /// <summary>The cluster's members as the backend behind <paramref name="backend"/> sees them (<c>/healthz</c>).</summary>
+    private static async Task<int?> MembersAsync(HttpClient backend)
+    {
+        using var health = await backend.GetAsync("/healthz");
+        return (await health.Content.ReadFromJsonAsync<HealthResponse>())!.Members;
+    }
+
+    /// <summary>Polls <paramref name="backend"/> until it sees <paramref name="expected"/> members, for up to 30 s; answers the last count.</summary>
+    private static async Task<int?> WaitForMembersAsync(HttpClient backend, int expected)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        int? members;
+        while ((members = await MembersAsync(backend)) != expected && stopwatch.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(50);
+        }
+
+        return members;
+    }
+
     /// <summary>
     /// Each user adds items in a loop until <paramref name="during"/> is done, recording the items the
     /// gateway acknowledged with 200; a request caught by a kill may fail, but never an acknowledged one.
