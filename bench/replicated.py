@@ -56,13 +56,14 @@ def free_port(count=1):
 class Gateway:
     """The real gateway with its backends, on free ports; stopped with SIGTERM (which stops them all)."""
 
-    def __init__(self, store, replication=None, backends=3):
+    def __init__(self, store, replication=None, backends=3, env=None):
         self.port, self.admin, self.backend_port = free_port(), free_port(), free_port(backends)
         args = ["dotnet", PROXY_DLL, "--store", store, "--backends", str(backends), "--port", str(self.port),
                 "--admin-port", str(self.admin), "--backend-port", str(self.backend_port), "--store-port", str(free_port())]
         if replication:
             args += ["--replication", replication]
-        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        env={**os.environ, **(env or {})})
         deadline = time.time() + 180
         for line in self.process.stdout:
             if line.startswith("StickyLb ready:"):

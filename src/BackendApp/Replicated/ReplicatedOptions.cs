@@ -46,7 +46,8 @@ internal sealed class ReplicatedOptions : IValidatableObject
 
     /// <summary>
     /// How long a majority write or read may wait for the other nodes. Default 1.5 s (within the 2 s a request
-    /// waits). A fifth of it is how long a write waits for a node that has just died before it asks another.
+    /// waits). A fifth of it is how long a write waits for a node that has just died before it asks another
+    /// (only until <see cref="DeadPeerWatcher"/> has taken the dead node out).
     /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(1.5);
 
