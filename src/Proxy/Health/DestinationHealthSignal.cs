@@ -9,16 +9,17 @@ namespace StickyLb.Proxy.Health;
 /// Tells YARP what the supervisor knows for certain: a backend whose process is gone is down now,
 /// not at the next probe; a backend that just answered its readiness probe is up now.
 /// </summary>
-internal sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDestinationHealthUpdater healthUpdater)
+internal sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDestinationHealthUpdater healthUpdater, ConsecutiveFailuresSinceStartPolicy activePolicy)
 {
     /// <summary>Takes destination <paramref name="id"/> out of rotation until a probe or <see cref="MarkUp"/> says otherwise.</summary>
     public void MarkDown(string id) => SetActive(id, DestinationHealth.Unhealthy);
 
-    /// <summary>Puts destination <paramref name="id"/> back into rotation and forgets earlier passive failures.</summary>
+    /// <summary>Puts destination <paramref name="id"/> back into rotation and forgets earlier passive failures and failed probes.</summary>
     public void MarkUp(string id)
     {
         if (TryFind(id, out var cluster, out var destination))
         {
+            activePolicy.Restart(destination);
             healthUpdater.SetPassive(cluster, destination, DestinationHealth.Healthy, TimeSpan.Zero);
             healthUpdater.SetActive(cluster, [new NewActiveDestinationHealth(destination, DestinationHealth.Healthy)]);
         }

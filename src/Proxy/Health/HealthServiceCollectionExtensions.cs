@@ -2,12 +2,14 @@ using Yarp.ReverseProxy.Health;
 
 namespace StickyLb.Proxy.Health;
 
-/// <summary>Registers the passive health policy that blames only a backend's own faults and the supervisor's health signal.</summary>
+/// <summary>Registers the health policies (passive: only a backend's own faults; active: failed probes since the backend came up) and the supervisor's health signal.</summary>
 internal static class HealthServiceCollectionExtensions
 {
     public static IServiceCollection AddHealthSignals(this IServiceCollection services)
     {
         services.AddSingleton<IPassiveHealthCheckPolicy, BackendFaultsPassivePolicy>();
+        services.AddSingleton<ConsecutiveFailuresSinceStartPolicy>();
+        services.AddSingleton<IActiveHealthCheckPolicy>(provider => provider.GetRequiredService<ConsecutiveFailuresSinceStartPolicy>());
         services.AddSingleton<DestinationHealthSignal>();
         services.AddSingleton<RecentTraffic>();
         return services;
