@@ -14,7 +14,8 @@ namespace StickyLb.BackendApp.Replicated;
 /// to that member's cluster port: a refused connection means no process listens there any more (a backend
 /// that is alive, even one that is paused or overloaded, still accepts), and the member is marked down and
 /// that incarnation quarantined, which Akka's own downing would do seconds later; the leader then removes it
-/// and the replicator stops asking it. A member that is merely slow is never downed here.
+/// and the replicator stops asking it. A member that is merely slow is never downed here, nor one on another
+/// machine (<see cref="RefusesConnectionsAsync"/>).
 /// </summary>
 internal sealed class DeadPeerWatcher : ReceiveActor
 {
@@ -51,10 +52,15 @@ internal sealed class DeadPeerWatcher : ReceiveActor
 
     protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
 
-    /// <summary>Whether nothing listens on <paramref name="address"/>'s port any more.</summary>
+    /// <summary>
+    /// Whether nothing listens on <paramref name="address"/>'s port any more. Only a loopback address is
+    /// tried: on one machine a refused connection proves the process is gone, while across a network a
+    /// firewall that rejects connections between two halves would make each half down the other.
+    /// </summary>
     internal static async Task<bool> RefusesConnectionsAsync(Address address)
     {
-        if (address.Host is not { } host || address.Port is not { } port)
+        if (address.Host is not { } host || address.Port is not { } port
+            || !IPAddress.TryParse(host.Trim('[', ']'), out var ip) || !IPAddress.IsLoopback(ip))
         {
             return false;
         }
@@ -63,15 +69,7 @@ internal sealed class DeadPeerWatcher : ReceiveActor
         using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
         try
         {
-            if (IPAddress.TryParse(host.Trim('[', ']'), out var ip))
-            {
-                await socket.ConnectAsync(new IPEndPoint(ip, port), timeout.Token);
-            }
-            else
-            {
-                await socket.ConnectAsync(host, port, timeout.Token);
-            }
-
+            await socket.ConnectAsync(new IPEndPoint(ip, port), timeout.Token);
             return false;
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)

@@ -118,7 +118,10 @@ public sealed class RedisCacheTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddOptions<BackendOptions>().Configure(backend => (backend.Store, backend.Redis) = (BackendOptions.RedisStore, server.Configuration));
+        // These tests are about the layout, not outages: timeouts of their own (written ones win over BackendApp's
+        // fail-fast 500 ms), since a sync key-ring command on a loaded CI machine's starved thread pool took longer.
+        var configuration = server.Configuration + ",syncTimeout=5000,asyncTimeout=5000";
+        services.AddOptions<BackendOptions>().Configure(backend => (backend.Store, backend.Redis) = (BackendOptions.RedisStore, configuration));
         services.AddRedisSessionStore();
         return new RegisteredStore(services.BuildServiceProvider());
     }
