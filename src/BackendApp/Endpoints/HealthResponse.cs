@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace StickyLb.BackendApp.Endpoints;
 
 /// <summary>What <c>GET /healthz</c> answers.</summary>
@@ -9,4 +11,4 @@ namespace StickyLb.BackendApp.Endpoints;
 /// <param name="MemoryBytes">This process's resident memory, in bytes: what holding the sessions costs.</param>
 /// <param name="Members">Replicated mode: the backends in the cluster as this one sees it (a killed one leaves it at once); left out in the other modes.</param>
 internal sealed record HealthResponse(string Status, string Backend, int Sessions, string Store, int Pid, long MemoryBytes,
-    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] int? Members = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Members = null);

@@ -8,7 +8,7 @@ namespace StickyLb.BackendApp.Replicated;
 internal sealed class ReplicatedStoreHealth(ReplicaReadiness readiness, ActorSystem system) : IStoreHealth
 {
     public Task<bool> IsReachableAsync(CancellationToken cancellationToken) =>
-        Task.FromResult(readiness.IsReady && !system.WhenTerminated.IsCompleted && !Akka.Cluster.Cluster.Get(system).IsTerminated);
+        Task.FromResult(readiness.IsReady && !system.WhenTerminated.IsCompleted && !Cluster.Get(system).IsTerminated);
 
-    public int? Members => Akka.Cluster.Cluster.Get(system).State.Members.Count(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining or MemberStatus.Leaving);
+    public int? Members => Cluster.Get(system).State.Members.Count(m => m.Status is MemberStatus.Up or MemberStatus.WeaklyUp or MemberStatus.Joining or MemberStatus.Leaving);
 }

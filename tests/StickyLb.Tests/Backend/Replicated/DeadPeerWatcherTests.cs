@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Akka.Actor;
 using StickyLb.BackendApp.Replicated;
+using StickyLb.Proxy.Gateway;
 
 namespace StickyLb.Tests.Backend.Replicated;
 
@@ -10,9 +11,7 @@ public sealed class DeadPeerWatcherTests
     [Fact]
     public async Task APeerWhosePortRefusesConnectionsIsGone()
     {
-        var port = FreeLoopbackPort();
-
-        Assert.True(await DeadPeerWatcher.RefusesConnectionsAsync(Peer("127.0.0.1", port)));
+        Assert.True(await DeadPeerWatcher.RefusesConnectionsAsync(Peer("127.0.0.1", FreePorts.Next())));
     }
 
     [Fact]
@@ -31,15 +30,8 @@ public sealed class DeadPeerWatcherTests
     public async Task APeerOnAnotherMachineIsNeverTriedAndSoNeverTakenForGone(string host)
     {
         // Across a network a refusing firewall would look like a dead process on both sides of it.
-        Assert.False(await DeadPeerWatcher.RefusesConnectionsAsync(Peer(host, FreeLoopbackPort())));
+        Assert.False(await DeadPeerWatcher.RefusesConnectionsAsync(Peer(host, FreePorts.Next())));
     }
 
     private static Address Peer(string host, int port) => new("akka.tcp", ReplicatedServiceCollectionExtensions.ActorSystemName, host, port);
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
