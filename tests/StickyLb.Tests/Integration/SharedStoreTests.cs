@@ -143,6 +143,64 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         users.ForEach(u => u.Dispose());
     }
 
+    [Theory]
+    [MemberData(nameof(StoreServer.Kinds), MemberType = typeof(StoreServer))]
+    public async Task AHungStoreIsA503WithinTwoSecondsAndTheGatewayRecoversWhenItResumes(string kind)
+    {
+        await using var store = await StoreServer.StartAsync(kind);
+        await using var gateway = await GatewayProcess.StartAsync(output, "--store", "redis", "--redis", store.Endpoint);
+        var users = await LoggedInUser.LogInAsync(gateway, 3);
+        foreach (var user in users)
+        {
+            using var added = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "before" });
+            Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        }
+
+        // SIGSTOP: the store's port still accepts connections, and nothing answers.
+        var during = new List<(HttpStatusCode Status, string? Type, TimeSpan Elapsed)>();
+        store.Pause();
+        try
+        {
+            foreach (var user in users)
+            {
+                var stopwatch = Stopwatch.StartNew();
+                using var response = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "during" });
+                during.Add((response.StatusCode, response.Content.Headers.ContentType?.MediaType, stopwatch.Elapsed));
+            }
+        }
+        finally
+        {
+            store.Resume();
+        }
+
+        var recovery = Stopwatch.StartNew();
+        foreach (var user in users)
+        {
+            HttpStatusCode status;
+            do
+            {
+                using var probe = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "after" });
+                status = probe.StatusCode;
+            }
+            while (status != HttpStatusCode.OK && recovery.Elapsed < TimeSpan.FromSeconds(5));
+
+            Assert.Equal(HttpStatusCode.OK, status);
+        }
+
+        Assert.All(during, answer =>
+        {
+            Assert.Equal((HttpStatusCode.ServiceUnavailable, "application/problem+json"), (answer.Status, answer.Type));
+            Assert.True(answer.Elapsed < TimeSpan.FromSeconds(2), $"The 503 took {answer.Elapsed}.");
+        });
+        foreach (var user in users)
+        {
+            var cart = await user.Client.Http.GetFromJsonAsync<CartResponse>("/cart");
+            Assert.Equal(["before", "after"], cart!.Items);
+        }
+
+        users.ForEach(u => u.Dispose());
+    }
+
     public static TheoryData<string, bool> StoreDeaths()
     {
         // Garnet runs as `dotnet garnet-server`, a launcher whose child process is the server: killing
