@@ -19,7 +19,7 @@ internal static class GatewayApp
         // The root appsettings.json is copied next to the gateway's binaries: reading it from there
         // makes `dotnet run --project src/Proxy` behave the same from any working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddCommandLine(args, GatewayCommandLine.SwitchMappings);
+        builder.Configuration.AddCommandLine(GatewayCommandLine.ExpandRepeatable(args), GatewayCommandLine.SwitchMappings);
         builder.Services.AddGatewayOptions(builder.Configuration);
         // Bound and validated once before the host is built (building it creates the server, which reads them):
         // a bad value is one line, not an exception.

@@ -10,8 +10,8 @@ namespace StickyLb.Proxy.Gateway;
 /// </summary>
 internal static class GatewayCommandLine
 {
-    /// <summary>One documented option.</summary>
-    public sealed record Option(string Name, string Key, string Values, string Default, string Description);
+    /// <summary>One documented option; a <paramref name="Repeatable"/> one binds to a list (<c>Key:0</c>, <c>Key:1</c>, ...).</summary>
+    public sealed record Option(string Name, string Key, string Values, string Default, string Description, bool Repeatable = false);
 
     public static readonly IReadOnlyList<Option> Options =
     [
@@ -22,11 +22,16 @@ internal static class GatewayCommandLine
         new("--failover", "Gateway:Failover", "Redistribute|Return503Error", "Redistribute", "what a user pinned to a dead backend gets (flippable live)"),
         new("--affinity", "Gateway:Affinity", "on|off", "on", "pin each client to a backend with the server cookie, or balance every request"),
         new("--backends", "Gateway:Backends", "1..16", "3", "how many backends to spawn"),
-        new("--port", "Gateway:Port", "PORT", "5000", "the gateway's port on 127.0.0.1 (0: any free port)"),
+        new("--listen", "Gateway:Listen", "URL", "http://127.0.0.1:5000", "a URL the gateway listens on, repeatable: http:// or https://, any address and port", Repeatable: true),
+        new("--certificate", "Gateway:Certificate", "PATH", "none", "the HTTPS listeners' certificate: PEM (with --certificate-key) or PFX (password in STICKYLB_CERTIFICATE_PASSWORD)"),
+        new("--certificate-key", "Gateway:CertificateKey", "PATH", "none", "the PEM private key of --certificate"),
+        new("--port", "Gateway:Port", "PORT", "5000", "the port of the default listener on 127.0.0.1 when no --listen is given (0: any free port)"),
         new("--admin-port", "Gateway:AdminPort", "PORT", "5001", "the admin API, dashboard and /metrics port on 127.0.0.1"),
         new("--backend-port", "Gateway:BackendPort", "PORT", "5101", "the port of spawned backend 1; backend N gets this + N - 1"),
         new("--idle-timeout", "Gateway:IdleTimeout", "SECONDS", "1200", "how long a session lives without a request, on every spawned backend"),
         new("--spawn", "Gateway:Spawn", "true|false", "true", "spawn and supervise the backends, or proxy to the configured destinations"),
+        new("--backend", "Gateway:Backend", "URL", "the ReverseProxy destinations", "with --spawn false: a backend's URL, repeatable; destinations 1..N in the order given", Repeatable: true),
+        new("--health-path", "Gateway:HealthPath", "PATH|none", "/healthz, or / with --spawn false", "the active health probe's path (a 2xx or 3xx answer is up); none: passive health only"),
     ];
 
     /// <summary>Removed options: still mapped so that start-up says so rather than ignores them.</summary>
@@ -35,11 +40,40 @@ internal static class GatewayCommandLine
         ["--forwarder"] = "Gateway:Forwarder",
     };
 
-    /// <summary>For <c>AddCommandLine</c>: each option's name onto its configuration key.</summary>
+    /// <summary>For <c>AddCommandLine</c>: each single-valued option's name onto its configuration key.</summary>
     public static readonly Dictionary<string, string> SwitchMappings = Options
+        .Where(o => !o.Repeatable)
         .Select(o => KeyValuePair.Create(o.Name, o.Key))
         .Concat(Removed)
         .ToDictionary(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// <paramref name="args"/> with each repeatable option written as ASP.NET Core's indexed key
+    /// (<c>--listen A --listen B</c> becomes <c>--Gateway:Listen:0 A --Gateway:Listen:1 B</c>), which the
+    /// configuration binder reads as a list; <c>AddCommandLine</c> alone keeps only the last of a repeated switch.
+    /// Run after <see cref="TryCheck"/>: every option here has its value.
+    /// </summary>
+    public static string[] ExpandRepeatable(string[] args)
+    {
+        var expanded = new List<string>(args.Length);
+        var counts = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var parts = args[i].Split('=', 2);
+            if (Options.FirstOrDefault(o => o.Repeatable && string.Equals(o.Name, parts[0], StringComparison.OrdinalIgnoreCase)) is not { } option)
+            {
+                expanded.Add(args[i]);
+                continue;
+            }
+
+            var index = counts[option.Key] = counts.GetValueOrDefault(option.Key) + 1;
+            var value = parts.Length == 2 ? parts[1] : i + 1 < args.Length ? args[++i] : "";
+            expanded.Add($"--{option.Key}:{(index - 1).ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            expanded.Add(value);
+        }
+
+        return [.. expanded];
+    }
 
     /// <summary>Whether <paramref name="args"/> ask for help (<c>--help</c>, <c>-h</c> or <c>-?</c>, wherever it stands).</summary>
     public static bool IsHelp(string[] args) => args.Any(arg => arg is "--help" or "-h" or "-?");
@@ -62,7 +96,7 @@ internal static class GatewayCommandLine
 
             var name = arg.Split('=', 2)[0];
             // ASP.NET Core's configuration form, --Section:Key, passes through as it always has.
-            if (!name.Contains(':', StringComparison.Ordinal) && !SwitchMappings.ContainsKey(name))
+            if (!name.Contains(':', StringComparison.Ordinal) && !SwitchMappings.ContainsKey(name) && !Options.Any(o => o.Repeatable && string.Equals(o.Name, name, StringComparison.OrdinalIgnoreCase)))
             {
                 var nearest = Nearest(name);
                 error = $"Unknown option '{name}'{(nearest is null ? "" : $"; did you mean '{nearest}'?")} (see --help).";
@@ -98,7 +132,7 @@ internal static class GatewayCommandLine
         var width = Options.Max(o => o.Name.Length + 1 + o.Values.Length);
         foreach (var option in Options)
         {
-            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"  {(option.Name + " " + option.Values).PadRight(width)}  {option.Description} (default: {option.Default})");
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"  {(option.Name + " " + option.Values).PadRight(width)}  {option.Description} (default: {option.Default}){(option.Repeatable ? " [repeatable]" : "")}");
         }
 
         text.AppendLine();

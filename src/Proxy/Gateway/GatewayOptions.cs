@@ -48,7 +48,19 @@ internal sealed class GatewayOptions
     [Range(1, MaxBackends)]
     public int Backends { get; set; } = 3;
 
-    /// <summary>The gateway's port on 127.0.0.1. Default 5000.</summary>
+    /// <summary>
+    /// The URLs the gateway listens on (<c>--listen</c>, repeatable): <c>http://</c> or <c>https://</c>, any address and
+    /// port. Empty (default): one listener, <c>http://127.0.0.1:</c><see cref="Port"/>.
+    /// </summary>
+    public List<string> Listen { get; set; } = [];
+
+    /// <summary>The HTTPS listeners' certificate: a PEM file (with <see cref="CertificateKey"/>) or a PFX file. Default none.</summary>
+    public string? Certificate { get; set; }
+
+    /// <summary>The PEM private key of <see cref="Certificate"/>. Default none (a PFX, or a PEM file that holds its key).</summary>
+    public string? CertificateKey { get; set; }
+
+    /// <summary>The gateway's port on 127.0.0.1 when no <see cref="Listen"/> URL is given. Default 5000.</summary>
     [Range(0, 65535)]
     public int Port { get; set; } = 5000;
 
@@ -76,6 +88,18 @@ internal sealed class GatewayOptions
     /// destinations of the <c>ReverseProxy</c> section as they are.
     /// </summary>
     public bool Spawn { get; set; } = true;
+
+    /// <summary>
+    /// With <see cref="Spawn"/> false: the backends' URLs (<c>--backend</c>, repeatable), destinations "1".."N" in
+    /// this order. Empty (default): the destinations of the <c>ReverseProxy</c> section.
+    /// </summary>
+    public List<string> Backend { get; set; } = [];
+
+    /// <summary>
+    /// The active health probe's path; a 2xx or 3xx answer is up; <c>none</c> turns active probes off.
+    /// Default: <c>/healthz</c> when spawning, <c>/</c> with <see cref="Spawn"/> false.
+    /// </summary>
+    public string? HealthPath { get; set; }
 
     /// <summary>Removed (every request goes through YARP's forwarder): bound only so that start-up can say so.</summary>
     public string? Forwarder { get; set; }

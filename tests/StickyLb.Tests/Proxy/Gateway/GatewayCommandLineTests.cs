@@ -10,6 +10,7 @@ public sealed class GatewayCommandLineTests
     [InlineData("--port=0 --ADMIN-PORT 0")]
     [InlineData("--ReverseProxy:Clusters:backends:LoadBalancingPolicy PowerOfTwoChoices --Logging:LogLevel:Default Warning")]
     [InlineData("--forwarder yarp")]
+    [InlineData("--listen http://0.0.0.0:8080 --listen=https://[::]:8443 --backend http://10.0.0.5:80")]
     public void DocumentedOptionsAndConfigurationKeysPass(string commandLine)
     {
         var args = commandLine.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -45,7 +46,23 @@ public sealed class GatewayCommandLineTests
         var help = GatewayCommandLine.Help();
 
         Assert.All(GatewayCommandLine.Options, o => Assert.StartsWith("Gateway:", o.Key, StringComparison.Ordinal));
-        Assert.All(GatewayCommandLine.Options, o => Assert.Equal(o.Key, GatewayCommandLine.SwitchMappings[o.Name]));
+        Assert.All(GatewayCommandLine.Options.Where(o => !o.Repeatable), o => Assert.Equal(o.Key, GatewayCommandLine.SwitchMappings[o.Name]));
+        Assert.All(GatewayCommandLine.Options.Where(o => o.Repeatable), o => Assert.False(GatewayCommandLine.SwitchMappings.ContainsKey(o.Name)));
         Assert.All(GatewayCommandLine.Options, o => Assert.Contains($"{o.Name} {o.Values}", help, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void RepeatedOptionsBindAsListsInTheOrderGiven()
+    {
+        string[] args = ["--listen", "http://0.0.0.0:8080", "--store", "redis", "--LISTEN=https://[::]:8443", "--backend", "http://a:1", "--backend", "http://b:2"];
+
+        var configuration = new ConfigurationBuilder()
+            .AddCommandLine(GatewayCommandLine.ExpandRepeatable(args), GatewayCommandLine.SwitchMappings)
+            .Build();
+        var options = configuration.GetSection(GatewayOptions.Section).Get<GatewayOptions>()!;
+
+        Assert.Equal(["http://0.0.0.0:8080", "https://[::]:8443"], options.Listen);
+        Assert.Equal(["http://a:1", "http://b:2"], options.Backend);
+        Assert.Equal(StoreMode.Redis, options.Store);
     }
 }
