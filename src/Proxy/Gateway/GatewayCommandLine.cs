@@ -75,6 +75,9 @@ internal static class GatewayCommandLine
         return [.. expanded];
     }
 
+    /// <summary>Options that set the same thing two ways: given together on the command line, neither is meant.</summary>
+    private static readonly (string Option, string Instead)[] Exclusive = [("--port", "--listen")];
+
     /// <summary>Whether <paramref name="args"/> ask for help (<c>--help</c>, <c>-h</c> or <c>-?</c>, wherever it stands).</summary>
     public static bool IsHelp(string[] args) => args.Any(arg => arg is "--help" or "-h" or "-?");
 
@@ -115,8 +118,20 @@ internal static class GatewayCommandLine
             }
         }
 
+        foreach (var (option, instead) in Exclusive)
+        {
+            if (Given(args, option) && Given(args, instead))
+            {
+                error = $"Options '{option}' and '{instead}' cannot be given together: {option} sets the port of the default listener, which {instead} replaces (give the port in the {instead} URL).";
+                return false;
+            }
+        }
+
         return true;
     }
+
+    private static bool Given(string[] args, string option) =>
+        args.Any(arg => string.Equals(arg.Split('=', 2)[0], option, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>What <c>--help</c> prints: the commands, then every option with its values and default.</summary>
     public static string Help()

@@ -15,7 +15,7 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
-        var problem = CheckRanges(options) ?? CheckValues(options) ?? CheckPorts(options) ?? CheckReverseProxy(options);
+        var problem = CheckRanges(options) ?? CheckValues(options) ?? CheckListeners(options) ?? CheckPorts(options) ?? CheckReverseProxy(options);
         return problem is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problem);
     }
 
@@ -62,6 +62,45 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         return options.BackendPort > lastBackendPort
             ? Invalid("Gateway:BackendPort", options.BackendPort.ToString(CultureInfo.InvariantCulture), $"a whole number from 1 to {lastBackendPort}")
             : null;
+    }
+
+    private static string? CheckListeners(GatewayOptions options)
+    {
+        var urls = new List<ListenUrl>();
+        foreach (var text in options.Listen)
+        {
+            if (!ListenUrl.TryParse(text, out var url, out var reason))
+            {
+                return Invalid("Gateway:Listen", text, reason);
+            }
+
+            urls.Add(url);
+        }
+
+        if (options.CertificateKey is not null && options.Certificate is null)
+        {
+            return $"Invalid certificate-key '{options.CertificateKey}' (--certificate-key): it is the key of --certificate, which is not given.";
+        }
+
+        if (!urls.Any(url => url.IsHttps))
+        {
+            return options.Certificate is null
+                ? null
+                : $"Invalid certificate '{options.Certificate}' (--certificate): no listener uses it; add an https:// --listen URL.";
+        }
+
+        if (options.Certificate is null)
+        {
+            return $"Invalid listen '{urls.First(url => url.IsHttps)}' (--listen): an https:// listener needs --certificate (a PEM certificate with --certificate-key, or a PFX).";
+        }
+
+        if (!GatewayCertificate.TryLoad(options, out var certificate, out var error))
+        {
+            return error;
+        }
+
+        certificate.Dispose();
+        return null;
     }
 
     private static string? CheckPorts(GatewayOptions options)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 
 namespace StickyLb.Proxy.Simulation;
@@ -25,14 +26,22 @@ internal sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri ga
     /// <summary>Whether the last <c>/whoami</c> or <c>/login</c> showed this user logged in.</summary>
     public bool LoggedIn { get; private set; }
 
-    /// <summary>Creates the shared client all simulated users send through: cookies are per user, not per client.</summary>
-    public static HttpMessageInvoker CreateSharedClient() => new(new SocketsHttpHandler
+    /// <summary>
+    /// Creates the shared client all simulated users send through: cookies are per user, not per client. Over
+    /// HTTPS it trusts exactly <paramref name="gatewayCertificate"/>, the gateway's own (often self-signed for a
+    /// wildcard address that no name in it matches): these users talk to the gateway they run in.
+    /// </summary>
+    public static HttpMessageInvoker CreateSharedClient(X509Certificate2? gatewayCertificate = null) => new(new SocketsHttpHandler
     {
         UseCookies = false,
         UseProxy = false,
         AllowAutoRedirect = false,
         MaxConnectionsPerServer = 64,
         PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        SslOptions = gatewayCertificate is null ? new() : new()
+        {
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.GetCertHash().AsSpan().SequenceEqual(gatewayCertificate.GetCertHash()),
+        },
     });
 
     public async Task<UserReply> LoginAsync(CancellationToken cancellationToken)

@@ -24,7 +24,7 @@ internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Exten
     private const int IdleFactor = 8;
 
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly HttpMessageInvoker _http = SimulatedUser.CreateSharedClient();
+    private readonly Lazy<HttpMessageInvoker> _http = new(() => SimulatedUser.CreateSharedClient(listeners.Certificate));
     private CancellationTokenSource? _running;
     private Task _users = Task.CompletedTask;
     private SimulatedUser[] _simulated = [];
@@ -75,8 +75,8 @@ internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Exten
             Interlocked.Exchange(ref _visitsEnded, 0);
             Volatile.Write(ref _visitSeconds, visitSeconds);
             Volatile.Write(ref _activeBackend, activeBackend?.Backend);
-            var gateway = listeners.GatewayUrl;
-            var simulated = Enumerable.Range(1, users).Select(i => new SimulatedUser($"sim{i}", _http, gateway)).ToArray();
+            var gateway = listeners.LocalGatewayUrl;
+            var simulated = Enumerable.Range(1, users).Select(i => new SimulatedUser($"sim{i}", _http.Value, gateway)).ToArray();
             Volatile.Write(ref _simulated, simulated);
             if (users > 0)
             {
@@ -186,7 +186,11 @@ internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Exten
             _gate.Release();
         }
 
-        _http.Dispose();
+        if (_http.IsValueCreated)
+        {
+            _http.Value.Dispose();
+        }
+
         _gate.Dispose();
     }
 }

@@ -21,12 +21,12 @@ internal sealed class GatewayProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly HashSet<int> _backendPids = [];
 
-    private GatewayProcess(Process process, ITestOutputHelper output, int backends, int port, int adminPort, int backendPort)
+    private GatewayProcess(Process process, ITestOutputHelper output, int backends, Uri gatewayUrl, int adminPort, int backendPort)
     {
         _process = process;
         _output = output;
         Backends = backends;
-        GatewayUrl = new Uri($"http://127.0.0.1:{port}");
+        GatewayUrl = gatewayUrl;
         AdminUrl = new Uri($"http://127.0.0.1:{adminPort}");
         BackendPort = backendPort;
         Admin = new HttpClient { BaseAddress = AdminUrl, Timeout = TimeSpan.FromSeconds(30) };
@@ -97,13 +97,17 @@ internal sealed class GatewayProcess : IAsyncDisposable
         }
 
         startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Proxy.dll"));
-        foreach (var arg in new[] { "--port", $"{port}", "--admin-port", $"{adminPort}", "--backend-port", $"{backendPort}" }.Concat(args))
+        // With --listen the test names the gateway's URLs itself (free ports in them); the first is the one used.
+        var listen = args.SkipWhile(a => a != "--listen").Skip(1).FirstOrDefault();
+        var ports = listen is null ? ["--port", $"{port}"] : Array.Empty<string>();
+        foreach (var arg in ports.Concat(["--admin-port", $"{adminPort}", "--backend-port", $"{backendPort}"]).Concat(args))
         {
             startInfo.ArgumentList.Add(arg);
         }
 
+        var gatewayUrl = listen is not null && ListenUrl.TryParse(listen, out var url, out _) ? url.LocalUri(url.Port) : new Uri($"http://127.0.0.1:{port}");
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        var gateway = new GatewayProcess(process, output, backends, port, adminPort, backendPort);
+        var gateway = new GatewayProcess(process, output, backends, gatewayUrl, adminPort, backendPort);
         process.OutputDataReceived += (_, e) => gateway.Remember(e.Data);
         process.ErrorDataReceived += (_, e) => gateway.Remember(e.Data);
         process.Start();

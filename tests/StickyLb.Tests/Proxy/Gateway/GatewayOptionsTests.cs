@@ -48,6 +48,11 @@ public sealed class GatewayOptionsTests
     [InlineData("Gateway:Redis", "localhost:6379,bogus=1", "Invalid redis 'localhost:6379,bogus=1' (--redis or Gateway:Redis): expected a StackExchange.Redis configuration string")]
     [InlineData("Gateway:Redis", "localhost:6379,syncTimeout=soon", "Invalid redis 'localhost:6379,syncTimeout=soon'")]
     [InlineData("Gateway:Redis", "ssl=true", "Invalid redis 'ssl=true'")]
+    [InlineData("Gateway:Listen:0", "tcp://0.0.0.0:80", "Invalid listen 'tcp://0.0.0.0:80' (--listen or Gateway:Listen): expected an http:// or https:// URL.")]
+    [InlineData("Gateway:Listen:0", "http://gateway.example:80", "Invalid listen 'http://gateway.example:80' (--listen or Gateway:Listen): expected an address to bind")]
+    [InlineData("Gateway:Listen:0", "https://0.0.0.0:8443", "Invalid listen 'https://0.0.0.0:8443' (--listen): an https:// listener needs --certificate")]
+    [InlineData("Gateway:Certificate", "/tmp/cert.pem", "Invalid certificate '/tmp/cert.pem' (--certificate): no listener uses it; add an https:// --listen URL.")]
+    [InlineData("Gateway:CertificateKey", "/tmp/key.pem", "Invalid certificate-key '/tmp/key.pem' (--certificate-key): it is the key of --certificate, which is not given.")]
     public void ABadValueIsOneLineNamingTheOptionTheValueAndWhatIsAllowed(string key, string value, string expected)
     {
         var ok = GatewayOptionsBinding.TryRead(Config((key, value)), out _, out var error);
