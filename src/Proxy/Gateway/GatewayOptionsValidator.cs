@@ -105,7 +105,7 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 
     private static string? CheckPorts(GatewayOptions options)
     {
-        if (options.Port != 0 && options.Port == options.AdminPort)
+        if (options.Listen.Count == 0 && options.Port != 0 && options.Port == options.AdminPort)
         {
             return $"Invalid admin-port '{options.AdminPort}' (--admin-port or Gateway:AdminPort): it must differ from the gateway port.";
         }
@@ -118,7 +118,8 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         var first = options.BackendPort;
         var last = options.BackendPort + options.Backends - 1;
         var embeddedStore = options.Store == StoreMode.Redis && options.Redis is null;
-        foreach (var (name, port) in new[] { ("port", options.Port), ("admin-port", options.AdminPort), ("store-port", embeddedStore ? options.StorePort : 0) })
+        var listeners = GatewayListeners.GatewayUrlsOf(options).Select(url => (options.Listen.Count == 0 ? "port" : "listen", url.Port));
+        foreach (var (name, port) in listeners.Concat([("admin-port", options.AdminPort), ("store-port", embeddedStore ? options.StorePort : 0)]))
         {
             if (port >= first && port <= last)
             {

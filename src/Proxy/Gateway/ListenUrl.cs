@@ -48,6 +48,12 @@ internal sealed record ListenUrl(bool IsHttps, IPAddress? Address, int Port)
             return false;
         }
 
+        if (address is null && uri.Port == 0)
+        {
+            reason = "a port for localhost (Kestrel binds both loopbacks, which cannot share a port it picks); or 127.0.0.1 with port 0";
+            return false;
+        }
+
         url = new ListenUrl(uri.Scheme == Uri.UriSchemeHttps, address, uri.Port);
         reason = "";
         return true;

@@ -29,6 +29,7 @@ public sealed class ListenUrlTests
     [InlineData("http://example.com:80", "not a host name")]
     [InlineData("http://127.0.0.1:5000/app", "without a path")]
     [InlineData("http://user:pw@127.0.0.1:5000", "without a path")]
+    [InlineData("http://localhost:0", "a port for localhost")]
     public void AnythingElseSaysWhatAListenerIs(string text, string expected)
     {
         Assert.False(ListenUrl.TryParse(text, out _, out var reason));
