@@ -31,6 +31,17 @@ internal static class ForwardingServiceCollectionExtensions
         });
 
     /// <summary>
+    /// The gateway does not take part in a trace: a client's <c>traceparent</c>, <c>tracestate</c> and baggage
+    /// reach the backend as they came (YARP's pass-through setting: no propagator on the backends' handler).
+    /// With .NET's propagator YARP removes those headers and the propagator writes them again only when the
+    /// request has an <c>Activity</c>, which ASP.NET Core creates only while something in the process listens:
+    /// whether a client's trace survived depended on that (lost in about one test run in five while other
+    /// hosts shared the process).
+    /// </summary>
+    public static IReverseProxyBuilder PassTraceHeadersThrough(this IReverseProxyBuilder proxy) =>
+        proxy.ConfigureHttpClient((_, handler) => handler.ActivityHeadersPropagator = null);
+
+    /// <summary>
     /// Puts <see cref="ClientConnectionForwarder"/> in front of YARP's forwarder, so that each client
     /// connection has backend connections of its own (<see cref="ClientConnectionBackends"/>).
     /// </summary>

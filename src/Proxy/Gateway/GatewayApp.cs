@@ -45,6 +45,7 @@ internal static class GatewayApp
             .AddConfigFilter<DrainConfigFilter>()
             .AddConfigFilter<AffinityOffFilter>()
             .AddForwardingSafeguards()
+            .PassTraceHeadersThrough()
             .AddClientConnectionBackends();
         builder.Services.WithoutAuthorizationMiddleware();
 
