@@ -117,7 +117,13 @@ public sealed class AcrossHostsTests(ITestOutputHelper output) : IDisposable
             "--certificate", certificate,
             "--certificate-key", key);
         await gateway.WaitForLineAsync(line => line.StartsWith(ReadyLine.Prefix, StringComparison.Ordinal), StartTimeout);
-        await WaitForAsync(async () => (await GetBackendsAsync(lab)).Count(b => b.Health == "healthy") == 3, "the gateway to see three healthy backends", gateway);
+        // Destinations 1..3 in the order of --backend, each answering its probe.
+        var expected = string.Join(", ", backends.Keys.Select(id => $"{id}=http://{lab.Address($"b{id}")}:{BackendPort} healthy"));
+        var seen = "";
+        await WaitForAsync(
+            async () => (seen = string.Join(", ", (await GetBackendsAsync(lab)).Select(b => $"{b.Id}={b.Address.TrimEnd('/')} {b.Health}"))) == expected,
+            () => $"the gateway's backends to be {expected} (last seen: {seen})",
+            gateway);
         var user = new NamespacedCurl(lab, "client", _folder.FullName);
 
         var login = await user.PostJsonAsync($"{site}/login", """{"user":"alice"}""");
@@ -179,14 +185,17 @@ public sealed class AcrossHostsTests(ITestOutputHelper output) : IDisposable
             .Select(line => line.Split(": ")[1])
             .Order(StringComparer.Ordinal));
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, string what, NamespacedProcess? process = null)
+    private static Task WaitForAsync(Func<Task<bool>> condition, string what, NamespacedProcess? process = null) =>
+        WaitForAsync(condition, () => what, process);
+
+    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string> what, NamespacedProcess? process)
     {
         var stopwatch = Stopwatch.StartNew();
         while (!await condition())
         {
             if (stopwatch.Elapsed > StartTimeout)
             {
-                throw new TimeoutException($"Waited {StartTimeout} for {what}.{(process is null ? "" : "\n" + process.Output)}");
+                throw new TimeoutException($"Waited {StartTimeout} for {what()}.{(process is null ? "" : "\n" + process.Output)}");
             }
 
             await Task.Delay(100);
