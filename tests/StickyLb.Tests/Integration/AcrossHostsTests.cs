@@ -20,6 +20,8 @@ namespace StickyLb.Tests.Integration;
 [Trait("Category", "E2E")]
 public sealed class AcrossHostsTests(ITestOutputHelper output) : IDisposable
 {
+    // Fixed ports are free by construction: each host is a namespace of its own, made for this test
+    // (the gateway's admin API keeps its default, 127.0.0.1:5001, on the gateway host's own loopback).
     private const int BackendPort = 8080;
     private const int GatewayPort = 8443;
     private const string AdminUrl = "http://127.0.0.1:5001";
