@@ -3,7 +3,11 @@ namespace StickyLb.BackendApp.Hosting;
 /// <summary>Hosting defaults shared by every BackendApp process.</summary>
 internal static class BackendHostingExtensions
 {
-    /// <summary>Where a backend listens when it is started by hand without <c>--urls</c>.</summary>
+    /// <summary>
+    /// Where a backend listens when it is started by hand without ASP.NET Core's own <c>--urls</c> (or
+    /// <c>ASPNETCORE_URLS</c>), which takes any address: <c>--urls http://10.0.0.12:8080</c>. The gateway
+    /// always passes a loopback <c>--urls</c> to the backends it spawns.
+    /// </summary>
     public const string DefaultUrl = "http://127.0.0.1:5101";
 
     /// <summary>The largest request body a backend reads, in bytes: every body it accepts is tiny.</summary>
@@ -34,6 +38,7 @@ internal static class BackendHostingExtensions
             .BindConfiguration(BackendOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.ConfigureOptions<BackendForwardedHeaders>();
         builder.Services.AddProblemDetails();
         builder.Services.AddHostedService<ParentWatchdog>();
         return builder;
@@ -41,6 +46,9 @@ internal static class BackendHostingExtensions
 
     public static WebApplication UseBackendDefaults(this WebApplication app)
     {
+        // First: everything after it (the session middleware, the endpoints, logging) sees the client's
+        // address, scheme and host, not the gateway's.
+        app.UseForwardedHeaders();
         app.UseMiddleware<BackendHeaderMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -54,8 +54,22 @@ internal sealed class BackendOptions : IValidatableObject
     /// <summary>How long an idle session lives. Default 20 minutes.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(20);
 
+    /// <summary>
+    /// The gateways whose <c>X-Forwarded-For</c>, <c>-Proto</c> and <c>-Host</c> this backend believes, besides
+    /// loopback (always trusted: a spawned backend's gateway is on this machine): comma-separated IP addresses
+    /// and CIDR networks, e.g. <c>10.0.0.5,10.0.1.0/24</c>. A request from anywhere else is taken as it
+    /// came, its <c>X-Forwarded-*</c> headers ignored: whoever can reach the backend directly could write
+    /// them. Default none (loopback only).
+    /// </summary>
+    public string? TrustedProxies { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        if (!Hosting.TrustedProxies.TryParse(TrustedProxies, out _, out _, out var invalid))
+        {
+            yield return new ValidationResult($"Backend:TrustedProxies '{invalid}' is not an IP address or a CIDR network (e.g. 10.0.0.5 or 10.0.0.0/24).", [nameof(TrustedProxies)]);
+        }
+
         if (Store == RedisStore && string.IsNullOrWhiteSpace(Redis))
         {
             yield return new ValidationResult("Backend:Redis (host:port) is required with Backend:Store redis.", [nameof(Redis)]);

@@ -24,6 +24,7 @@ public sealed class ForwardedHeadersTests
                 { "Forwarded", "for=203.0.113.9;proto=https;host=admin.example" },
                 { "X-Forwarded-For", "203.0.113.9" },
                 { "X-Forwarded-Proto", "https" },
+                { "X-Forwarded-Host", "evil" },
             },
         };
         using var response = await client.SendAsync(request);
@@ -33,6 +34,7 @@ public sealed class ForwardedHeadersTests
         Assert.DoesNotContain(headers, h => h.Key.Equals("Forwarded", StringComparison.OrdinalIgnoreCase));
         Assert.Equal("127.0.0.1", Single(headers, "X-Forwarded-For"));
         Assert.Equal("http", Single(headers, "X-Forwarded-Proto"));
+        Assert.Equal(gateway.Url().Authority, Single(headers, "X-Forwarded-Host"));
     }
 
     [Fact]
