@@ -15,9 +15,12 @@ internal static class AdminConnection
     public static void MarkConnections(ListenOptions listener) =>
         listener.Use(next => connection =>
         {
-            connection.Items[ItemKey] = true;
+            Mark(connection.Items);
             return next(connection);
         });
+
+    /// <summary>Marks the connection whose items are <paramref name="connectionItems"/> as an admin connection.</summary>
+    public static void Mark(IDictionary<object, object?> connectionItems) => connectionItems[ItemKey] = true;
 
     public static bool IsAdmin(HttpContext context) =>
         context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(ItemKey) == true;
