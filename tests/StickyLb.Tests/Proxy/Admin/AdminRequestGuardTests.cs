@@ -177,10 +177,9 @@ public sealed class AdminRequestGuardTests
         var page = AdminRequest("GET", "/", "admin.example.com:5001", local: IPAddress.Parse("10.1.2.3"));
         page.SetEndpoint(new Endpoint(_ => Task.CompletedTask, new EndpointMetadataCollection(new AllowAnonymousAttribute()), "dashboard"));
         var api = AdminRequest("GET", "/api/backends", "admin.example.com:5001", local: IPAddress.Parse("10.1.2.3"));
-        var guard = OffLoopback();
 
-        var pageReached = await RunAsync(guard, page);
-        var apiReached = await RunAsync(guard, api);
+        var pageReached = await RunAsync(OffLoopback(), page);
+        var apiReached = await RunAsync(OffLoopback(), api);
 
         Assert.True(pageReached);
         Assert.False(apiReached);
