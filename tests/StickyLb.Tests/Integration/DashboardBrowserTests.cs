@@ -27,6 +27,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         await page.GotoAsync(gateway.AdminUrl.ToString());
         await Assertions.Expect(page.GetByTestId("token-dialog")).ToBeVisibleAsync(new() { Timeout = 5000 });
         var cardsBeforeToken = await page.GetByTestId("backend-1").CountAsync();
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-token-prompt"));
         await page.GetByTestId("token").FillAsync("not-the-token");
         await page.GetByTestId("token-submit").ClickAsync();
         await Assertions.Expect(page.GetByTestId("token-message")).ToHaveTextAsync("That token was refused; try again.", new() { Timeout = 5000 });
