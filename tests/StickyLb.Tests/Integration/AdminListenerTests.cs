@@ -49,7 +49,9 @@ public sealed class AdminListenerTests(ITestOutputHelper output)
     [Fact]
     public async Task OffLoopbackAWrongOrMissingTokenGets401AndChangesNothing()
     {
-        await using var gateway = await GatewayProcess.StartAsync(output, TokenEnvironment(), "--backends", "1", "--admin-listen", AnyAddress());
+        // Debug: the refusals are logged, so that the log can be searched for the token too.
+        await using var gateway = await GatewayProcess.StartAsync(
+            output, TokenEnvironment(), "--backends", "1", "--admin-listen", AnyAddress(), "--Logging:LogLevel:StickyLb", "Debug");
         var pid = (await gateway.GetBackendsAsync()).Single().Pid;
         using var stranger = new HttpClient { BaseAddress = gateway.AdminUrl };
         using var wrong = new HttpClient { BaseAddress = gateway.AdminUrl };
@@ -69,6 +71,8 @@ public sealed class AdminListenerTests(ITestOutputHelper output)
         });
         var backend = (await gateway.GetBackendsAsync()).Single();
         Assert.Equal(("running", pid), (backend.State, backend.Pid));
+        await gateway.WaitForLineAsync(l => l.Contains("AdminRequestGuard[3010]", StringComparison.Ordinal), TimeSpan.FromSeconds(5));
+        Assert.DoesNotContain(Token, gateway.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -119,6 +123,8 @@ public sealed class AdminListenerTests(ITestOutputHelper output)
         var after = await gateway.GetBackendsAsync();
         Assert.Equal(before.Select(b => (b.Id, "running", b.Pid)), after.Select(b => (b.Id, b.State, b.Pid)));
         Assert.All(after, b => Assert.True(Posix.IsAlive(b.Pid!.Value), $"Backend {b.Id} (pid {b.Pid}) is gone."));
+        await gateway.WaitForLineAsync(l => l.Contains("AdminRequestGuard[3011]", StringComparison.Ordinal), TimeSpan.FromSeconds(5));
+        await gateway.WaitForLineAsync(l => l.Contains("AdminRequestGuard[3012]", StringComparison.Ordinal), TimeSpan.FromSeconds(5));
     }
 
     [Fact]
