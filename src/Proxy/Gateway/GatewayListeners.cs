@@ -6,8 +6,8 @@ using StickyLb.Proxy.Forwarding;
 namespace StickyLb.Proxy.Gateway;
 
 /// <summary>
-/// The gateway's two listeners: the gateway port that proxies (on 127.0.0.1), and the admin listener for
-/// the admin API, dashboard and /metrics (127.0.0.1 unless <c>--admin-listen</c> says otherwise). Kept so that the actual ports are known after binding
+/// The gateway's two listeners, on 127.0.0.1 unless told otherwise: the gateway port that proxies, and the admin
+/// port for the admin API and dashboard. Kept so that the actual ports are known after binding
 /// (port 0 picks a free one).
 /// </summary>
 internal sealed class GatewayListeners
