@@ -14,7 +14,7 @@ using StickyLb.Shared;
 namespace StickyLb.Proxy.Admin;
 
 /// <summary>
-/// The admin API on the loopback-only admin listener: backends (list, kill, start), settings (the
+/// The admin API on the admin listener (loopback by default; <see cref="AdminRequestGuard"/> checks every request): backends (list, kill, start), settings (the
 /// live failover toggle) and stats. None of it exists on the gateway port.
 /// </summary>
 internal static class AdminApi

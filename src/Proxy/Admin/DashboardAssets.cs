@@ -25,7 +25,9 @@ internal static class DashboardAssets
     {
         foreach (var asset in Assets)
         {
-            admin.MapGet(asset.Path, (HttpContext context) => Serve(context, asset));
+            // No token asked for (AdminRequestGuard): a page load cannot send one, and the files are the same for
+            // everyone; what they show comes from the API, which asks.
+            admin.MapGet(asset.Path, (HttpContext context) => Serve(context, asset)).AllowAnonymous();
         }
     }
 

@@ -50,6 +50,7 @@ internal static class GatewayApp
         builder.Services.WithoutAuthorizationMiddleware();
 
         app = builder.Build();
+        app.UseMiddleware<AdminRequestGuard>();
         app.MapAdminApi();
         app.MapReverseProxy(proxy =>
         {

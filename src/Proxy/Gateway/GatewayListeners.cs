@@ -8,7 +8,8 @@ namespace StickyLb.Proxy.Gateway;
 /// <summary>
 /// The gateway's listeners, mapped onto Kestrel's own endpoints: one per <c>--listen</c> URL (default
 /// <c>http://127.0.0.1:5000</c>), each proxying with backend connections of its own per client connection, and
-/// the admin listener for the admin API, dashboard and <c>/metrics</c>, which no gateway listener serves. HTTPS
+/// the admin listener (<c>--admin-listen</c>, default <c>http://127.0.0.1:5001</c>) for the admin API, dashboard and
+/// <c>/metrics</c>, which no gateway listener serves. HTTPS
 /// listeners use Kestrel's TLS with the <c>--certificate</c> and speak HTTP/1.1 and HTTP/2 (ALPN). Kept so that
 /// the ports actually bound are known (port 0 picks a free one).
 /// </summary>
@@ -75,7 +76,7 @@ internal sealed class GatewayListeners : IDisposable
             }
         }
 
-        kestrel.Listen(System.Net.IPAddress.Loopback, options.AdminPort, listener =>
+        AdminListenAddress.From(options).Listen(kestrel, listener =>
         {
             _admin = listener;
             AdminConnection.MarkConnections(listener);

@@ -64,9 +64,27 @@ internal sealed class GatewayOptions
     [Range(0, 65535)]
     public int Port { get; set; } = 5000;
 
-    /// <summary>The admin API and dashboard port on 127.0.0.1. Default 5001.</summary>
+    /// <summary>The admin API and dashboard port on 127.0.0.1 when <see cref="AdminListen"/> is not given. Default 5001.</summary>
     [Range(0, 65535)]
     public int AdminPort { get; set; } = 5001;
+
+    /// <summary>
+    /// The admin API, dashboard and <c>/metrics</c> URL: <c>http://</c>, an IP address, <c>localhost</c> or <c>*</c>, and a
+    /// port (<see cref="Admin.AdminListenAddress"/>). Off loopback every admin request needs <see cref="AdminToken"/>.
+    /// Not together with <see cref="AdminPort"/>. Default none: <c>http://127.0.0.1:</c><see cref="AdminPort"/>.
+    /// </summary>
+    public string? AdminListen { get; set; }
+
+    /// <summary>The environment variable that holds <see cref="AdminToken"/> when the configuration does not.</summary>
+    public const string AdminTokenVariable = "STICKYLB_ADMIN_TOKEN";
+
+    /// <summary>
+    /// The bearer token every admin request needs when <see cref="AdminListen"/> is not on loopback:
+    /// <c>Gateway:AdminToken</c>, else the environment variable <see cref="AdminTokenVariable"/> (leading and trailing
+    /// white space ignored). A secret: never printed, logged or returned. Default none (then a non-loopback admin
+    /// listener is refused at start-up).
+    /// </summary>
+    public string? AdminToken { get; set; }
 
     /// <summary>The port of spawned backend 1; backend N listens on this + N - 1. Default 5101.</summary>
     [Range(1, 65535)]

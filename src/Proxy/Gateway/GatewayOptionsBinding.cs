@@ -15,10 +15,17 @@ internal static class GatewayOptionsBinding
     {
         services.AddOptions<GatewayOptions>()
             .Bind(configuration.GetSection(GatewayOptions.Section))
+            .PostConfigure(options => options.AdminToken = AdminToken(options.AdminToken))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>>(new GatewayOptionsValidator(configuration));
         return services;
     }
+
+    /// <summary>The admin token from the configuration, else from the environment; none when blank.</summary>
+    private static string? AdminToken(string? configured) =>
+        (string.IsNullOrWhiteSpace(configured) ? Environment.GetEnvironmentVariable(GatewayOptions.AdminTokenVariable) : configured)?.Trim() is { Length: > 0 } token
+            ? token
+            : null;
 
     /// <summary>The bound options, or the one line that says why they cannot be.</summary>
     private static bool TryGet(IServiceProvider services, IConfiguration configuration, [NotNullWhen(true)] out GatewayOptions? options, out string error)

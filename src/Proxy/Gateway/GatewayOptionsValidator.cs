@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Options;
+using StickyLb.Proxy.Admin;
 using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Gateway;
@@ -15,7 +16,7 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
-        var problem = CheckRanges(options) ?? CheckValues(options) ?? CheckListeners(options) ?? CheckPorts(options) ?? CheckReverseProxy(options);
+        var problem = CheckRanges(options) ?? CheckValues(options) ?? CheckListeners(options) ?? CheckAdminListener(options) ?? CheckPorts(options) ?? CheckReverseProxy(options);
         return problem is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problem);
     }
 
@@ -103,11 +104,41 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         return null;
     }
 
+    /// <summary>
+    /// <c>--admin-listen</c> (a URL Kestrel can bind, not beside <c>--admin-port</c>), and the token a non-loopback admin
+    /// listener needs. The token is a secret: no line here ever contains it.
+    /// </summary>
+    private string? CheckAdminListener(GatewayOptions options)
+    {
+        if (options.AdminListen is not { } url)
+        {
+            return null;
+        }
+
+        if (configuration[GatewayOptions.Section + ":" + nameof(GatewayOptions.AdminPort)] is not null)
+        {
+            return $"The options --admin-port (Gateway:AdminPort) and --admin-listen (Gateway:AdminListen) exclude each other: give the port in the URL, e.g. --admin-listen http://127.0.0.1:{options.AdminPort}.";
+        }
+
+        if (!AdminListenAddress.TryParse(url, out var address, out var problem))
+        {
+            return problem;
+        }
+
+        return address.IsLoopback || options.AdminToken is not null
+            ? null
+            : $"The admin listener '{url}' (--admin-listen or Gateway:AdminListen) is not on loopback, so every admin request needs a bearer token: set the environment variable {GatewayOptions.AdminTokenVariable} (or Gateway:AdminToken).";
+    }
+
     private static string? CheckPorts(GatewayOptions options)
     {
-        if (options.Listen.Count == 0 && options.Port != 0 && options.Port == options.AdminPort)
+        var adminPort = AdminListenAddress.From(options).Port;
+        var adminOption = options.AdminListen is null ? "admin-port" : "admin-listen";
+        if (options.Listen.Count == 0 && options.Port != 0 && options.Port == adminPort)
         {
-            return $"Invalid admin-port '{options.AdminPort}' (--admin-port or Gateway:AdminPort): it must differ from the gateway port.";
+            return options.AdminListen is null
+                ? $"Invalid admin-port '{options.AdminPort}' (--admin-port or Gateway:AdminPort): it must differ from the gateway port."
+                : $"Invalid admin-listen '{options.AdminListen}' (--admin-listen or Gateway:AdminListen): its port must differ from the gateway port.";
         }
 
         if (!options.Spawn)
@@ -119,7 +150,7 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         var last = options.BackendPort + options.Backends - 1;
         var embeddedStore = options.Store == StoreMode.Redis && options.Redis is null;
         var listeners = GatewayListeners.GatewayUrlsOf(options).Select(url => (options.Listen.Count == 0 ? "port" : "listen", url.Port));
-        foreach (var (name, port) in listeners.Concat([("admin-port", options.AdminPort), ("store-port", embeddedStore ? options.StorePort : 0)]))
+        foreach (var (name, port) in listeners.Concat([(adminOption, adminPort), ("store-port", embeddedStore ? options.StorePort : 0)]))
         {
             if (port >= first && port <= last)
             {

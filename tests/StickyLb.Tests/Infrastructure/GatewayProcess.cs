@@ -21,7 +21,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly HashSet<int> _backendPids = [];
 
-    private GatewayProcess(Process process, ITestOutputHelper output, int backends, Uri gatewayUrl, int adminPort, int backendPort)
+    private GatewayProcess(Process process, ITestOutputHelper output, int backends, Uri gatewayUrl, int adminPort, int backendPort, string? adminToken)
     {
         _process = process;
         _output = output;
@@ -30,10 +30,20 @@ internal sealed class GatewayProcess : IAsyncDisposable
         AdminUrl = new Uri($"http://127.0.0.1:{adminPort}");
         BackendPort = backendPort;
         Admin = new HttpClient { BaseAddress = AdminUrl, Timeout = TimeSpan.FromSeconds(30) };
+        // The harness is the operator: it sends the admin token when the gateway was given one, so that it can
+        // read the backends' pids (and kill them in teardown) on a protected admin listener too.
+        if (adminToken is not null)
+        {
+            Admin.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", adminToken);
+        }
     }
 
     public Uri GatewayUrl { get; }
 
+    /// <summary>
+    /// The admin listener, always reached through 127.0.0.1: with <c>--admin-listen http://0.0.0.0:PORT</c> in the
+    /// arguments that is still the listener (loopback connects reach 0.0.0.0), and no external address is used.
+    /// </summary>
     public Uri AdminUrl { get; }
 
     /// <summary>The port of backend 1; backend N listens on this + N - 1.</summary>
@@ -78,7 +88,9 @@ internal sealed class GatewayProcess : IAsyncDisposable
     {
         var backends = args.SkipWhile(a => a != "--backends").Skip(1).Select(int.Parse).FirstOrDefault(3);
         var port = FreePorts.Next();
-        var adminPort = FreePorts.Next();
+        // With --admin-listen the test chose the admin listener; otherwise the harness picks a free admin port.
+        var adminListen = args.SkipWhile(a => a != "--admin-listen").Skip(1).FirstOrDefault();
+        var adminPort = adminListen is null ? FreePorts.Next() : new Uri(adminListen).Port;
         var backendPort = FreePorts.Range(backends);
 
         var startInfo = new ProcessStartInfo(DotnetHost())
@@ -91,6 +103,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
         // In-process gateways of other tests set this in the test host's own environment; a gateway
         // started here must see what a user who never set it would.
         startInfo.Environment.Remove(StickyLb.Proxy.Gateway.GatewaySchedulingExtensions.InlineCompletionsVariable);
+        startInfo.Environment.Remove(GatewayOptions.AdminTokenVariable);
         foreach (var (name, value) in environment)
         {
             startInfo.Environment[name] = value;
@@ -99,15 +112,17 @@ internal sealed class GatewayProcess : IAsyncDisposable
         startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Proxy.dll"));
         // With --listen the test names the gateway's URLs itself (free ports in them); the first is the one used.
         var listen = args.SkipWhile(a => a != "--listen").Skip(1).FirstOrDefault();
-        var ports = listen is null ? ["--port", $"{port}"] : Array.Empty<string>();
-        foreach (var arg in ports.Concat(["--admin-port", $"{adminPort}", "--backend-port", $"{backendPort}"]).Concat(args))
+        string[] ports = listen is null ? ["--port", $"{port}"] : [];
+        string[] adminArgs = adminListen is null ? ["--admin-port", $"{adminPort}"] : [];
+        foreach (var arg in ports.Concat(["--backend-port", $"{backendPort}"]).Concat(adminArgs).Concat(args))
         {
             startInfo.ArgumentList.Add(arg);
         }
 
         var gatewayUrl = listen is not null && ListenUrl.TryParse(listen, out var url, out _) ? url.LocalUri(url.Port) : new Uri($"http://127.0.0.1:{port}");
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
-        var gateway = new GatewayProcess(process, output, backends, gatewayUrl, adminPort, backendPort);
+        var adminToken = environment.TryGetValue(GatewayOptions.AdminTokenVariable, out var token) && token.Length > 0 ? token : null;
+        var gateway = new GatewayProcess(process, output, backends, gatewayUrl, adminPort, backendPort, adminToken);
         process.OutputDataReceived += (_, e) => gateway.Remember(e.Data);
         process.ErrorDataReceived += (_, e) => gateway.Remember(e.Data);
         process.Start();

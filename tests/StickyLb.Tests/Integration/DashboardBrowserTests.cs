@@ -15,6 +15,38 @@ namespace StickyLb.Tests.Integration;
 public sealed class DashboardBrowserTests(ITestOutputHelper output)
 {
     [ChromiumFact]
+    public async Task OffLoopbackTheDashboardAsksForTheTokenOnceAndKeepsItForTheBrowserSession()
+    {
+        const string Token = "dashboard-token-4e1b";
+        await using var gateway = await GatewayProcess.StartAsync(
+            output, new Dictionary<string, string> { [StickyLb.Proxy.Gateway.GatewayOptions.AdminTokenVariable] = Token },
+            "--backends", "1", "--admin-listen", $"http://0.0.0.0:{StickyLb.Proxy.Gateway.FreePorts.Next()}");
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
+
+        await page.GotoAsync(gateway.AdminUrl.ToString());
+        await Assertions.Expect(page.GetByTestId("token-dialog")).ToBeVisibleAsync(new() { Timeout = 5000 });
+        var cardsBeforeToken = await page.GetByTestId("backend-1").CountAsync();
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-token-prompt"));
+        await page.GetByTestId("token").FillAsync("not-the-token");
+        await page.GetByTestId("token-submit").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("token-message")).ToHaveTextAsync("That token was refused; try again.", new() { Timeout = 5000 });
+        await page.GetByTestId("token").FillAsync(Token);
+        await page.GetByTestId("token-submit").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("state-1")).ToHaveTextAsync("running", new() { Timeout = 5000 });
+        await page.GetByTestId("drain-1").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("state-1")).ToHaveTextAsync("draining", new() { Timeout = 3000 });
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByTestId("state-1")).ToHaveTextAsync("draining", new() { Timeout = 5000 });
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-with-admin-token"));
+
+        Assert.Equal(0, cardsBeforeToken);
+        await Assertions.Expect(page.GetByTestId("token-dialog")).Not.ToBeVisibleAsync();
+        Assert.Equal("draining", (await gateway.GetBackendsAsync()).Single().State);
+        Assert.DoesNotContain(Token, gateway.Output, StringComparison.Ordinal);
+    }
+
+    [ChromiumFact]
     public async Task TheDashboardDrainsABackendAndMakesItReadyAgain()
     {
         await using var gateway = await GatewayProcess.StartAsync(output);

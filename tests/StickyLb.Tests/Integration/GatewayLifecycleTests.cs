@@ -255,7 +255,7 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
     }
 
     /// <summary>The listening TCP sockets of this machine, from /proc/net/tcp and tcp6.</summary>
-    private static List<(IPAddress Address, int Port)> ListeningSockets()
+    internal static List<(IPAddress Address, int Port)> ListeningSockets()
     {
         const string Listen = "0A";
         var sockets = new List<(IPAddress, int)>();

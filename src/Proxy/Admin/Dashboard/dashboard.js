@@ -1,6 +1,36 @@
 const $ = id => document.getElementById(id);
+// Off loopback the admin API wants a bearer token: asked for once, kept for this browser tab (sessionStorage).
+const tokenKey = 'stickylb-admin-token';
+let token = sessionStorage.getItem(tokenKey);
+let asking = null;
+function askToken(refused) {
+  // One form for every call that got a 401 meanwhile; they all retry once it is answered.
+  asking ??= new Promise(resolve => {
+    const dialog = $('token-dialog');
+    $('token-message').textContent = refused ? 'That token was refused; try again.' : 'This admin listener needs its token (STICKYLB_ADMIN_TOKEN).';
+    dialog.oncancel = e => e.preventDefault();
+    $('token-form').onsubmit = e => {
+      e.preventDefault();
+      token = $('token').value.trim();
+      sessionStorage.setItem(tokenKey, token);
+      $('token').value = '';
+      dialog.close();
+      asking = null;
+      resolve();
+    };
+    dialog.showModal();
+    $('token').focus();
+  });
+  return asking;
+}
 async function call(method, url, body) {
-  const response = await fetch(url, { method, headers: body ? { 'Content-Type': 'application/json' } : {}, body: body && JSON.stringify(body) });
+  const headers = body ? { 'Content-Type': 'application/json' } : {};
+  if (token) headers.Authorization = 'Bearer ' + token;
+  const response = await fetch(url, { method, headers, body: body && JSON.stringify(body) });
+  if (response.status === 401) {
+    await askToken(!!headers.Authorization);
+    return call(method, url, body);
+  }
   const data = await response.json().catch(() => ({}));
   $('error').textContent = response.ok ? '' : (data.detail || data.title || response.statusText);
   return data;

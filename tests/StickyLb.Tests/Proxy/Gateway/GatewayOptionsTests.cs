@@ -196,4 +196,81 @@ public sealed class GatewayOptionsTests
         Assert.True(ok, error);
         Assert.Equal(expected, options!.Affinity);
     }
+    [Theory]
+    [InlineData("http://127.0.0.1:7001", null)]
+    [InlineData("http://localhost:7001", null)]
+    [InlineData("http://[::1]:7001", null)]
+    [InlineData("http://0.0.0.0:7001", "a-token")]
+    [InlineData("http://[::]:7001", "a-token")]
+    [InlineData("http://*:7001", "a-token")]
+    [InlineData("http://192.0.2.10:7001", "a-token")]
+    public void AdminListenTakesAnyAddressAndOffLoopbackATokenToo(string url, string? token)
+    {
+        (string, string)[] values = token is null ? [("Gateway:AdminListen", url)] : [("Gateway:AdminListen", url), ("Gateway:AdminToken", token)];
+
+        var ok = GatewayOptionsBinding.TryRead(Config(values), out var options, out var error);
+
+        Assert.True(ok, error);
+        Assert.Equal(7001, StickyLb.Proxy.Admin.AdminListenAddress.From(options!).Port);
+    }
+
+    [Theory]
+    [InlineData("http://0.0.0.0:7001")]
+    [InlineData("http://[::]:7001")]
+    [InlineData("http://*:7001")]
+    public void AnAdminListenerOffLoopbackWithoutATokenStopsStartUpInOneLine(string url)
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:AdminListen", url), ("Gateway:AdminToken", "  ")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.Equal($"The admin listener '{url}' (--admin-listen or Gateway:AdminListen) is not on loopback, so every admin request needs a bearer token: set the environment variable STICKYLB_ADMIN_TOKEN (or Gateway:AdminToken).", error);
+    }
+
+    [Theory]
+    [InlineData("https://0.0.0.0:7001", "Invalid admin-listen 'https://0.0.0.0:7001' (--admin-listen or Gateway:AdminListen): HTTPS for the admin listener needs --certificate")]
+    [InlineData("admin.example.com:7001", "Invalid admin-listen 'admin.example.com:7001' (--admin-listen or Gateway:AdminListen): expected an http:// URL")]
+    [InlineData("http://admin.example.com:7001", "Invalid admin-listen 'http://admin.example.com:7001' (--admin-listen or Gateway:AdminListen): expected an http:// URL")]
+    [InlineData("http://127.0.0.1:7001/admin", "Invalid admin-listen 'http://127.0.0.1:7001/admin'")]
+    [InlineData("http://localhost:0", "Invalid admin-listen 'http://localhost:0'")]
+    [InlineData("http://unix:/tmp/admin.sock", "Invalid admin-listen 'http://unix:/tmp/admin.sock'")]
+    public void AnAdminListenUrlKestrelCannotBindForItIsOneLineThatNeverShowsTheToken(string url, string expected)
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:AdminListen", url), ("Gateway:AdminToken", "the-secret-token")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith(expected, error, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error);
+        Assert.DoesNotContain("the-secret-token", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AdminPortWithAdminListenIsOneLineError()
+    {
+        var ok = GatewayOptionsBinding.TryRead(
+            Config(("Gateway:AdminPort", "7002"), ("Gateway:AdminListen", "http://0.0.0.0:7001"), ("Gateway:AdminToken", "the-secret-token")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith("The options --admin-port (Gateway:AdminPort) and --admin-listen (Gateway:AdminListen) exclude each other", error, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error);
+        Assert.DoesNotContain("the-secret-token", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnAdminListenerOnTheGatewayPortIsRefused()
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Port", "7000"), ("Gateway:AdminListen", "http://127.0.0.1:7000")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith("Invalid admin-listen 'http://127.0.0.1:7000' (--admin-listen or Gateway:AdminListen): its port must differ from the gateway port.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void WithoutAdminListenTheAdminListenerIsLoopbackOnTheAdminPort()
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:AdminPort", "7002")), out var options, out var error);
+        var address = StickyLb.Proxy.Admin.AdminListenAddress.From(options!);
+
+        Assert.True(ok, error);
+        Assert.Equal((System.Net.IPAddress.Loopback, 7002, true), (address.Address, address.Port, address.IsLoopback));
+    }
 }
