@@ -41,6 +41,8 @@ internal static class GatewayApp
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<SpawnedDestinationsFilter>()
+            .AddConfigFilter<BackendUrlsFilter>()
+            .AddConfigFilter<HealthPathFilter>()
             .AddConfigFilter<StoreOutageFilter>()
             .AddConfigFilter<DrainConfigFilter>()
             .AddConfigFilter<AffinityOffFilter>()

@@ -15,7 +15,7 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
-        var problem = CheckRanges(options) ?? CheckValues(options) ?? CheckPorts(options) ?? CheckReverseProxy(options);
+        var problem = CheckRanges(options) ?? CheckValues(options) ?? CheckBackends(options) ?? CheckPorts(options) ?? CheckReverseProxy(options);
         return problem is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problem);
     }
 
@@ -61,6 +61,34 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         var lastBackendPort = 65535 - options.Backends + 1;
         return options.BackendPort > lastBackendPort
             ? Invalid("Gateway:BackendPort", options.BackendPort.ToString(CultureInfo.InvariantCulture), $"a whole number from 1 to {lastBackendPort}")
+            : null;
+    }
+
+    /// <summary><c>--backend</c> (only with <c>--spawn false</c>, absolute http(s) URLs, at most 16) and <c>--health-path</c>.</summary>
+    private static string? CheckBackends(GatewayOptions options)
+    {
+        const string backendKey = GatewayOptions.Section + ":" + nameof(GatewayOptions.Backend);
+        if (options.Backend.Count > 0 && options.Spawn)
+        {
+            return Invalid(backendKey, options.Backend[0], "it only with --spawn false (a gateway that spawns its backends runs them on 127.0.0.1 itself)");
+        }
+
+        if (options.Backend.Count > GatewayOptions.MaxBackends)
+        {
+            return $"Too many backends ({options.Backend.Count}) (--backend or {backendKey}): expected at most {GatewayOptions.MaxBackends}.";
+        }
+
+        foreach (var url in options.Backend)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0
+                || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+            {
+                return Invalid(backendKey, url, "an absolute http:// or https:// URL such as http://10.0.0.5:8080 (no query, fragment or user)");
+            }
+        }
+
+        return options.HealthPath is { } path && !path.StartsWith('/') && !Health.HealthDefaults.IsNone(path)
+            ? Invalid(GatewayOptions.Section + ":" + nameof(GatewayOptions.HealthPath), path, "a path starting with / (such as /healthz or /), or none for passive health only")
             : null;
     }
 
