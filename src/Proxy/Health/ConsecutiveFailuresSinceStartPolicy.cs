@@ -18,7 +18,7 @@ namespace StickyLb.Proxy.Health;
 /// the threshold, took a healthy backend straight back out until the next probe, while the first users
 /// were pinned to the others (one backend of three got 2 of 300 users in about one start in ten).
 /// </summary>
-internal sealed class ConsecutiveFailuresSinceStartPolicy(IDestinationHealthUpdater healthUpdater) : IActiveHealthCheckPolicy
+internal sealed class ConsecutiveFailuresSinceStartPolicy(IDestinationHealthUpdater healthUpdater, ProbeOutcomes outcomes) : IActiveHealthCheckPolicy
 {
     /// <summary>The name to put in <c>HealthCheck:Active:Policy</c>.</summary>
     public const string PolicyName = "ConsecutiveFailuresSinceStart";
@@ -57,6 +57,7 @@ internal sealed class ConsecutiveFailuresSinceStartPolicy(IDestinationHealthUpda
                 verdict = Interlocked.Increment(ref failures.Value) >= threshold ? DestinationHealth.Unhealthy : result.Destination.Health.Active;
             }
 
+            outcomes.Record(cluster, result, verdict);
             health.Add(new NewActiveDestinationHealth(result.Destination, verdict));
         }
 

@@ -8,6 +8,7 @@ internal static class HealthServiceCollectionExtensions
     public static IServiceCollection AddHealthSignals(this IServiceCollection services)
     {
         services.AddSingleton<IPassiveHealthCheckPolicy, BackendFaultsPassivePolicy>();
+        services.AddSingleton<ProbeOutcomes>();
         services.AddSingleton<ConsecutiveFailuresSinceStartPolicy>();
         services.AddSingleton<IActiveHealthCheckPolicy>(provider => provider.GetRequiredService<ConsecutiveFailuresSinceStartPolicy>());
         services.AddSingleton<DestinationHealthSignal>();

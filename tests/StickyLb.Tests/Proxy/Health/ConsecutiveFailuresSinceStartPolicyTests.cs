@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Health;
@@ -11,7 +14,8 @@ public sealed class ConsecutiveFailuresSinceStartPolicyTests
     private readonly RecordingHealthUpdater _updater = new();
     private readonly ConsecutiveFailuresSinceStartPolicy _policy;
 
-    public ConsecutiveFailuresSinceStartPolicyTests() => _policy = new ConsecutiveFailuresSinceStartPolicy(_updater);
+    public ConsecutiveFailuresSinceStartPolicyTests() => _policy = new ConsecutiveFailuresSinceStartPolicy(
+        _updater, new ProbeOutcomes(Options.Create(new GatewayOptions()), NullLogger<ProbeOutcomes>.Instance));
 
     [Fact]
     public void TwoFailedProbesInARowTakeABackendOutAndOneThatSucceedsPutsItBack()
