@@ -57,6 +57,7 @@ internal static class GatewayApp
             proxy.UseSessionAffinity();
             proxy.UseDrain();
             proxy.UseLoadBalancing();
+            proxy.UseNoBackendAvailableAnswer();
             proxy.UsePassiveHealthChecks();
             proxy.UseBackendRequestCounting();
             proxy.UseUnforwardableRequestAnswer();

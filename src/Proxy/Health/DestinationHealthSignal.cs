@@ -31,13 +31,11 @@ internal sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDes
     }
 
     /// <summary>The destination's health as the admin API reports it: healthy, unhealthy or unknown.</summary>
-    public string Describe(string id)
-    {
-        if (!TryFind(id, out _, out var destination))
-        {
-            return "unknown";
-        }
+    public string Describe(string id) => TryFind(id, out _, out var destination) ? Describe(destination) : "unknown";
 
+    /// <summary>The health of <paramref name="destination"/> as the admin API reports it: healthy, unhealthy or unknown.</summary>
+    public static string Describe(DestinationState destination)
+    {
         var health = destination.Health;
         if (health.Active == DestinationHealth.Unhealthy || health.Passive == DestinationHealth.Unhealthy)
         {

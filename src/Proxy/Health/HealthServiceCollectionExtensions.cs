@@ -1,4 +1,5 @@
 using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
 
 namespace StickyLb.Proxy.Health;
 
@@ -14,5 +15,12 @@ internal static class HealthServiceCollectionExtensions
         services.AddSingleton<DestinationHealthSignal>();
         services.AddSingleton<RecentTraffic>();
         return services;
+    }
+
+    /// <summary>503 problem+json saying why, when load balancing left no backend (<see cref="NoBackendAvailableMiddleware"/>).</summary>
+    public static IReverseProxyApplicationBuilder UseNoBackendAvailableAnswer(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.UseMiddleware<NoBackendAvailableMiddleware>();
+        return proxy;
     }
 }
