@@ -47,7 +47,7 @@ internal sealed class ProbeOutcomes(IOptions<GatewayOptions> options, ILogger<Pr
             else if (verdict == DestinationHealth.Unhealthy && entry.Reported != outcome.Text)
             {
                 entry.Reported = outcome.Text;
-                var address = result.Destination.Model?.Config.Address ?? "";
+                var address = result.Destination.Model?.Config.Address.TrimEnd('/') ?? "";
                 if (outcome.WrongPath)
                 {
                     logger.ProbeAnsweredWrongPath(id, path, outcome.Status!.Value);
