@@ -232,9 +232,10 @@ internal static class AdminApi
         DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
     {
         var healthText = health.Describe(id);
-        var running = state is null ? healthText != "unhealthy" : state != BackendState.Stopped;
+        // A backend this gateway does not run is never "stopped": its health says whether it answers.
+        var running = state is null || state != BackendState.Stopped;
         var (sessions, memoryBytes) = (0, 0L);
-        if (running)
+        if (running && healthText != "unhealthy")
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(SessionsProbeTimeout);

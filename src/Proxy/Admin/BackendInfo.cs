@@ -3,7 +3,11 @@ namespace StickyLb.Proxy.Admin;
 /// <summary>One backend as <c>GET /api/backends</c> reports it.</summary>
 /// <param name="Id">The destination id.</param>
 /// <param name="Address">Where it listens.</param>
-/// <param name="State"><c>running</c>, <c>stopped</c> or <c>draining</c>.</param>
+/// <param name="State">
+/// <c>running</c>, <c>stopped</c> or <c>draining</c>. Only a backend the gateway spawned can be <c>stopped</c> (its
+/// process is not running); one it does not run is <c>running</c> or <c>draining</c>, and <paramref name="Health"/>
+/// says whether it answers.
+/// </param>
 /// <param name="Health"><c>healthy</c>, <c>unhealthy</c> or <c>unknown</c>, as the gateway's health checks see it.</param>
 /// <param name="Pid">The process id of a spawned, running backend; else null.</param>
 /// <param name="Requests">Requests the gateway proxied to it.</param>

@@ -41,6 +41,8 @@ internal static class GatewayApp
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<SpawnedDestinationsFilter>()
+            .AddConfigFilter<BackendUrlsFilter>()
+            .AddConfigFilter<HealthPathFilter>()
             .AddConfigFilter<StoreOutageFilter>()
             .AddConfigFilter<DrainConfigFilter>()
             .AddConfigFilter<AffinityOffFilter>()
@@ -57,6 +59,7 @@ internal static class GatewayApp
             proxy.UseSessionAffinity();
             proxy.UseDrain();
             proxy.UseLoadBalancing();
+            proxy.UseNoBackendAvailableAnswer();
             proxy.UsePassiveHealthChecks();
             proxy.UseBackendRequestCounting();
             proxy.UseUnforwardableRequestAnswer();

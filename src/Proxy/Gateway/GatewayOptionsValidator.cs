@@ -16,7 +16,7 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
-        var problem = CheckRanges(options) ?? CheckValues(options) ?? CheckListeners(options) ?? CheckAdminListener(options) ?? CheckPorts(options) ?? CheckReverseProxy(options);
+        var problem = CheckRanges(options) ?? CheckValues(options) ?? CheckBackends(options) ?? CheckListeners(options) ?? CheckAdminListener(options) ?? CheckPorts(options) ?? CheckReverseProxy(options);
         return problem is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problem);
     }
 
@@ -128,6 +128,34 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         return address.IsLoopback || options.AdminToken is not null
             ? null
             : $"The admin listener '{url}' (--admin-listen or Gateway:AdminListen) is not on loopback, so every admin request needs a bearer token: set the environment variable {GatewayOptions.AdminTokenVariable} (or Gateway:AdminToken).";
+    }
+
+    /// <summary><c>--backend</c> (only with <c>--spawn false</c>, absolute http(s) URLs, at most 16) and <c>--health-path</c>.</summary>
+    private static string? CheckBackends(GatewayOptions options)
+    {
+        const string backendKey = GatewayOptions.Section + ":" + nameof(GatewayOptions.Backend);
+        if (options.Backend.Count > 0 && options.Spawn)
+        {
+            return Invalid(backendKey, options.Backend[0], "it only with --spawn false (a gateway that spawns its backends runs them on 127.0.0.1 itself)");
+        }
+
+        if (options.Backend.Count > GatewayOptions.MaxBackends)
+        {
+            return $"Too many backends ({options.Backend.Count}) (--backend or {backendKey}): expected at most {GatewayOptions.MaxBackends}.";
+        }
+
+        foreach (var url in options.Backend)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https") || uri.Host.Length == 0
+                || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+            {
+                return Invalid(backendKey, url, "an absolute http:// or https:// URL such as http://10.0.0.5:8080 (no query, fragment or user)");
+            }
+        }
+
+        return options.HealthPath is { } path && !path.StartsWith('/') && !Health.HealthDefaults.IsNone(path)
+            ? Invalid(GatewayOptions.Section + ":" + nameof(GatewayOptions.HealthPath), path, "a path starting with / (such as /healthz or /), or none for passive health only")
+            : null;
     }
 
     private static string? CheckPorts(GatewayOptions options)

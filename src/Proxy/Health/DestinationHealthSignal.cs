@@ -9,10 +9,14 @@ namespace StickyLb.Proxy.Health;
 /// Tells YARP what the supervisor knows for certain: a backend whose process is gone is down now,
 /// not at the next probe; a backend that just answered its readiness probe is up now.
 /// </summary>
-internal sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDestinationHealthUpdater healthUpdater, ConsecutiveFailuresSinceStartPolicy activePolicy)
+internal sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDestinationHealthUpdater healthUpdater, ConsecutiveFailuresSinceStartPolicy activePolicy, ProbeOutcomes probes)
 {
     /// <summary>Takes destination <paramref name="id"/> out of rotation until a probe or <see cref="MarkUp"/> says otherwise.</summary>
-    public void MarkDown(string id) => SetActive(id, DestinationHealth.Unhealthy);
+    public void MarkDown(string id)
+    {
+        probes.Quiet(id);
+        SetActive(id, DestinationHealth.Unhealthy);
+    }
 
     /// <summary>Puts destination <paramref name="id"/> back into rotation and forgets earlier passive failures and failed probes.</summary>
     public void MarkUp(string id)
@@ -20,19 +24,18 @@ internal sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDes
         if (TryFind(id, out var cluster, out var destination))
         {
             activePolicy.Restart(destination);
+            probes.Resume(id);
             healthUpdater.SetPassive(cluster, destination, DestinationHealth.Healthy, TimeSpan.Zero);
             healthUpdater.SetActive(cluster, [new NewActiveDestinationHealth(destination, DestinationHealth.Healthy)]);
         }
     }
 
     /// <summary>The destination's health as the admin API reports it: healthy, unhealthy or unknown.</summary>
-    public string Describe(string id)
-    {
-        if (!TryFind(id, out _, out var destination))
-        {
-            return "unknown";
-        }
+    public string Describe(string id) => TryFind(id, out _, out var destination) ? Describe(destination) : "unknown";
 
+    /// <summary>The health of <paramref name="destination"/> as the admin API reports it: healthy, unhealthy or unknown.</summary>
+    public static string Describe(DestinationState destination)
+    {
         var health = destination.Health;
         if (health.Active == DestinationHealth.Unhealthy || health.Passive == DestinationHealth.Unhealthy)
         {

@@ -1,4 +1,5 @@
 using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
 
 namespace StickyLb.Proxy.Health;
 
@@ -8,10 +9,18 @@ internal static class HealthServiceCollectionExtensions
     public static IServiceCollection AddHealthSignals(this IServiceCollection services)
     {
         services.AddSingleton<IPassiveHealthCheckPolicy, BackendFaultsPassivePolicy>();
+        services.AddSingleton<ProbeOutcomes>();
         services.AddSingleton<ConsecutiveFailuresSinceStartPolicy>();
         services.AddSingleton<IActiveHealthCheckPolicy>(provider => provider.GetRequiredService<ConsecutiveFailuresSinceStartPolicy>());
         services.AddSingleton<DestinationHealthSignal>();
         services.AddSingleton<RecentTraffic>();
         return services;
+    }
+
+    /// <summary>503 problem+json saying why, when load balancing left no backend (<see cref="NoBackendAvailableMiddleware"/>).</summary>
+    public static IReverseProxyApplicationBuilder UseNoBackendAvailableAnswer(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.UseMiddleware<NoBackendAvailableMiddleware>();
+        return proxy;
     }
 }

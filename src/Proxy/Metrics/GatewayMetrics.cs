@@ -35,7 +35,7 @@ internal sealed class GatewayMetrics
                 new Measurement<int>(health.Describe(id) == "unhealthy" ? 0 : 1, Backend(id))),
             description: "1 while the gateway's health checks do not count the backend down, else 0.");
         meter.CreateObservableGauge("stickylb.backend.state", () => Backends(supervisor, health).Select(id =>
-                new Measurement<int>(1, Backend(id), new("state", State(id, supervisor, health, drain)))),
+                new Measurement<int>(1, Backend(id), new("state", State(id, supervisor, drain)))),
             description: "1 for the backend's state: running, stopped or draining.");
         meter.CreateObservableGauge("stickylb.backend.sessions", () => sessions.Sessions.Select(pair =>
                 new Measurement<int>(pair.Value, Backend(pair.Key))),
@@ -69,11 +69,10 @@ internal sealed class GatewayMetrics
     private static IEnumerable<string> Backends(BackendSupervisor supervisor, DestinationHealthSignal health) =>
         KnownBackends.List(supervisor, health).Select(b => b.Id);
 
-    private static string State(string id, BackendSupervisor supervisor, DestinationHealthSignal health, DrainRegistry drain)
+    private static string State(string id, BackendSupervisor supervisor, DrainRegistry drain)
     {
-        var running = supervisor.IsSupervising
-            ? supervisor.Find(id)?.State is { } state && state != BackendState.Stopped
-            : health.Describe(id) != "unhealthy";
+        // A backend this gateway does not run is never "stopped" (stickylb_backend_healthy says whether it answers).
+        var running = !supervisor.IsSupervising || supervisor.Find(id)?.State is { } state && state != BackendState.Stopped;
         return KnownBackends.StateText(running, drain.IsDraining(id));
     }
 

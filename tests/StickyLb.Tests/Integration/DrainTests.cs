@@ -181,7 +181,8 @@ public sealed class DrainTests(ITestOutputHelper output)
         await using var first = await GatewayProcess.StartAsync(output);
         var backends = await first.GetBackendsAsync();
         var destinations = backends.SelectMany(b => new[] { $"--ReverseProxy:Clusters:backends:Destinations:{b.Id}:Address", b.Address }).ToArray();
-        await using var second = await GatewayProcess.StartAsync(output, ["--spawn", "false", .. destinations]);
+        // BackendApp's home page opens a session: the probe asks its /healthz, as a user's own app's health path.
+        await using var second = await GatewayProcess.StartAsync(output, ["--spawn", "false", "--health-path", "/healthz", .. destinations]);
         var users = await LoggedInUser.LogInAsync(first, 9);
 
         var throughSecond = new List<(LoggedInUser User, WhoAmIResponse WhoAmI)>();

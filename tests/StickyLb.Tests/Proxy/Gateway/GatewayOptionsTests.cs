@@ -89,6 +89,76 @@ public sealed class GatewayOptionsTests
     }
 
     [Theory]
+    [InlineData("ftp://10.0.0.5", "Invalid backend 'ftp://10.0.0.5' (--backend or Gateway:Backend): expected an absolute http:// or https:// URL such as http://10.0.0.5:8080")]
+    [InlineData("10.0.0.5:8080", "Invalid backend '10.0.0.5:8080' (--backend or Gateway:Backend): expected an absolute http:// or https:// URL")]
+    [InlineData("/app", "Invalid backend '/app' (--backend or Gateway:Backend): expected an absolute http:// or https:// URL")]
+    [InlineData("http://10.0.0.5:8080/?x=1", "Invalid backend 'http://10.0.0.5:8080/?x=1' (--backend or Gateway:Backend): expected an absolute http:// or https:// URL")]
+    public void ABackendThatIsNotAnHttpUrlIsOneLineNamingTheOptionAndTheValue(string url, string expected)
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Spawn", "false"), ("Gateway:Backend:0", "http://127.0.0.1:8080"), ("Gateway:Backend:1", url)), out _, out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith(expected, error);
+        Assert.DoesNotContain('\n', error);
+    }
+
+    [Fact]
+    public void ABackendUrlWhileSpawningIsRefused()
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Backend:0", "http://10.0.0.5:8080")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.Equal("Invalid backend 'http://10.0.0.5:8080' (--backend or Gateway:Backend): expected it only with --spawn false (a gateway that spawns its backends runs them on 127.0.0.1 itself).", error);
+    }
+
+    [Fact]
+    public void MoreThanSixteenBackendUrlsAreRefused()
+    {
+        var urls = Enumerable.Range(0, 17).Select(i => ($"Gateway:Backend:{i}", $"http://10.0.0.{i + 1}:8080"));
+
+        var ok = GatewayOptionsBinding.TryRead(Config([("Gateway:Spawn", "false"), .. urls]), out _, out var error);
+
+        Assert.False(ok);
+        Assert.Equal("Too many backends (17) (--backend or Gateway:Backend): expected at most 16.", error);
+    }
+
+    [Fact]
+    public void BackendUrlsWithSpawnFalseAreKeptInTheOrderGiven()
+    {
+        var ok = GatewayOptionsBinding.TryRead(
+            Config(("Gateway:Spawn", "false"), ("Gateway:Backend:0", "http://10.0.0.7:8080"), ("Gateway:Backend:1", "https://app.example.com/base/")),
+            out var options, out var error);
+
+        Assert.True(ok, error);
+        Assert.Equal(["http://10.0.0.7:8080", "https://app.example.com/base/"], options!.Backend);
+    }
+
+    [Theory]
+    [InlineData("healthz")]
+    [InlineData("")]
+    [InlineData("off")]
+    public void AHealthPathThatIsNotAPathOrNoneIsOneLine(string value)
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:HealthPath", value)), out _, out var error);
+
+        Assert.False(ok);
+        Assert.Equal($"Invalid health-path '{value}' (--health-path or Gateway:HealthPath): expected a path starting with / (such as /healthz or /), or none for passive health only.", error);
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/status/ready")]
+    [InlineData("none")]
+    [InlineData("NONE")]
+    public void AHealthPathIsAPathOrNone(string value)
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:HealthPath", value)), out var options, out var error);
+
+        Assert.True(ok, error);
+        Assert.Equal(value, options!.HealthPath);
+    }
+
+    [Theory]
     [InlineData("Http1")]
     [InlineData("Yarp")]
     public void TheRemovedForwarderOptionStopsStartUpSayingItWasRemoved(string value)

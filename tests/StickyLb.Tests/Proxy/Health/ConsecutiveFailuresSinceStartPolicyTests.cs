@@ -1,4 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Health;
@@ -11,12 +14,13 @@ public sealed class ConsecutiveFailuresSinceStartPolicyTests
     private readonly RecordingHealthUpdater _updater = new();
     private readonly ConsecutiveFailuresSinceStartPolicy _policy;
 
-    public ConsecutiveFailuresSinceStartPolicyTests() => _policy = new ConsecutiveFailuresSinceStartPolicy(_updater);
+    public ConsecutiveFailuresSinceStartPolicyTests() => _policy = new ConsecutiveFailuresSinceStartPolicy(
+        _updater, new ProbeOutcomes(Options.Create(new GatewayOptions()), NullLogger<ProbeOutcomes>.Instance));
 
     [Fact]
     public void TwoFailedProbesInARowTakeABackendOutAndOneThatSucceedsPutsItBack()
     {
-        var cluster = Cluster();
+        var cluster = Cluster(DestinationHealth.Healthy);
 
         Probe(cluster, HttpStatusCode.ServiceUnavailable);
         var afterOne = _updater.Last;
@@ -30,16 +34,77 @@ public sealed class ConsecutiveFailuresSinceStartPolicyTests
     }
 
     [Fact]
+    public void AFailedProbeBelowTheThresholdLeavesABackendTheSupervisorMarkedDownOutOfRotation()
+    {
+        // Right after a kill the supervisor marks the backend down; the first probe that then fails is below
+        // the threshold and must not put the dead backend back into rotation (YARP keeps the previous state).
+        var cluster = Cluster(DestinationHealth.Healthy);
+        Probe(cluster, HttpStatusCode.OK);
+        cluster.Destinations["1"].Health.Active = DestinationHealth.Unhealthy;
+
+        Probe(cluster, null);
+
+        Assert.Equal(DestinationHealth.Unhealthy, _updater.Last);
+    }
+
+    [Fact]
+    public void ABackendNotYetProbedStaysUnknownAfterOneFailedProbe()
+    {
+        var cluster = Cluster(DestinationHealth.Unknown);
+
+        Probe(cluster, HttpStatusCode.NotFound);
+
+        Assert.Equal(DestinationHealth.Unknown, _updater.Last);
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.OK)]
+    [InlineData(HttpStatusCode.NoContent)]
+    [InlineData(HttpStatusCode.MovedPermanently)]
+    [InlineData(HttpStatusCode.Found)]
+    [InlineData(HttpStatusCode.NotModified)]
+    public void A2xxOr3xxAnswerPutsABackendBackAndKeepsItIn(HttpStatusCode status)
+    {
+        var cluster = Cluster(DestinationHealth.Unhealthy);
+        var verdicts = new List<DestinationHealth?>();
+
+        for (var i = 0; i < 3; i++)
+        {
+            Probe(cluster, status);
+            verdicts.Add(_updater.Last);
+        }
+
+        Assert.All(verdicts, v => Assert.Equal(DestinationHealth.Healthy, v));
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.BadRequest)]
+    [InlineData(HttpStatusCode.NotFound)]
+    [InlineData(HttpStatusCode.InternalServerError)]
+    [InlineData(HttpStatusCode.ServiceUnavailable)]
+    public void A4xxOr5xxAnswerIsAFailedProbe(HttpStatusCode status)
+    {
+        var cluster = Cluster(DestinationHealth.Healthy);
+
+        Probe(cluster, status);
+        Probe(cluster, status);
+
+        Assert.Equal(DestinationHealth.Unhealthy, _updater.Last);
+    }
+
+    [Fact]
     public void AProbeThatFailedBeforeTheBackendWasSeenUpDoesNotTakeItOutAgain()
     {
         // The gateway probes a spawned backend before it listens; the answer to such a probe (connection
         // refused) can arrive just after the supervisor has put the backend into rotation.
-        var cluster = Cluster();
+        var cluster = Cluster(DestinationHealth.Unknown);
         Probe(cluster, null);
         Probe(cluster, null);
         var beforeStart = _updater.Last;
 
+        // What DestinationHealthSignal.MarkUp does.
         _policy.Restart(cluster.Destinations["1"]);
+        cluster.Destinations["1"].Health.Active = DestinationHealth.Healthy;
         Probe(cluster, null);
 
         Assert.Equal(DestinationHealth.Unhealthy, beforeStart);
@@ -49,7 +114,7 @@ public sealed class ConsecutiveFailuresSinceStartPolicyTests
     [Fact]
     public void TheThresholdIsReadFromYarpsOwnMetadataKey()
     {
-        var cluster = Cluster(threshold: "3");
+        var cluster = Cluster(DestinationHealth.Healthy, threshold: "3");
 
         Probe(cluster, null);
         Probe(cluster, null);
@@ -69,7 +134,8 @@ public sealed class ConsecutiveFailuresSinceStartPolicyTests
         _policy.ProbingCompleted(cluster, [result]);
     }
 
-    private static ClusterState Cluster(string? threshold = null)
+    /// <summary>The backends cluster with destination 1 in active health <paramref name="health"/>.</summary>
+    private static ClusterState Cluster(DestinationHealth health, string? threshold = null)
     {
         var config = new ClusterConfig
         {
@@ -78,6 +144,7 @@ public sealed class ConsecutiveFailuresSinceStartPolicyTests
         };
         var cluster = new ClusterState("backends", new ClusterModel(config, new HttpMessageInvoker(new HttpClientHandler())));
         cluster.Destinations["1"] = new DestinationState("1");
+        cluster.Destinations["1"].Health.Active = health;
         return cluster;
     }
 
@@ -89,7 +156,12 @@ public sealed class ConsecutiveFailuresSinceStartPolicyTests
         {
         }
 
-        public void SetActive(ClusterState cluster, IEnumerable<NewActiveDestinationHealth> newHealthStates) =>
-            Last = Assert.Single(newHealthStates).NewActiveHealth;
+        /// <summary>Records the verdict and applies it, as YARP's updater does, so the next probe sees it as the previous state.</summary>
+        public void SetActive(ClusterState cluster, IEnumerable<NewActiveDestinationHealth> newHealthStates)
+        {
+            var verdict = Assert.Single(newHealthStates);
+            verdict.Destination.Health.Active = verdict.NewActiveHealth;
+            Last = verdict.NewActiveHealth;
+        }
     }
 }
