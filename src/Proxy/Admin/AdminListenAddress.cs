@@ -14,14 +14,18 @@ namespace StickyLb.Proxy.Admin;
 /// </summary>
 internal sealed class AdminListenAddress
 {
-    private const string Expected = "an http:// URL with an IP address, localhost or * and a port, such as http://127.0.0.1:5001 or http://0.0.0.0:5001";
+    private const string Expected = "an http:// or https:// URL with an IP address, localhost or * and a port, such as http://127.0.0.1:5001 or https://0.0.0.0:5001";
 
-    private AdminListenAddress(IPAddress? address, bool isLocalhost, int port)
+    private AdminListenAddress(IPAddress? address, bool isLocalhost, int port, bool isHttps = false)
     {
         Address = address;
         IsLocalhost = isLocalhost;
         Port = port;
+        IsHttps = isHttps;
     }
+
+    /// <summary>Whether the admin listener speaks TLS, with the gateway's <c>--certificate</c>.</summary>
+    public bool IsHttps { get; }
 
     /// <summary>The address, or null for <c>localhost</c> and <c>*</c>.</summary>
     public IPAddress? Address { get; }
@@ -62,13 +66,8 @@ internal sealed class AdminListenAddress
             return false;
         }
 
-        if (string.Equals(binding.Scheme, "https", StringComparison.OrdinalIgnoreCase))
-        {
-            problem = Invalid(url, "HTTPS for the admin listener needs --certificate, which it does not take yet; use http:// (off loopback with the token in STICKYLB_ADMIN_TOKEN)");
-            return false;
-        }
-
-        if (!string.Equals(binding.Scheme, "http", StringComparison.OrdinalIgnoreCase) || binding.IsUnixPipe || binding.IsNamedPipe || binding.PathBase.Length > 0)
+        var isHttps = string.Equals(binding.Scheme, "https", StringComparison.OrdinalIgnoreCase);
+        if ((!isHttps && !string.Equals(binding.Scheme, "http", StringComparison.OrdinalIgnoreCase)) || binding.IsUnixPipe || binding.IsNamedPipe || binding.PathBase.Length > 0)
         {
             problem = Invalid(url, "expected " + Expected);
             return false;
@@ -83,13 +82,13 @@ internal sealed class AdminListenAddress
                 return false;
             }
 
-            address = new AdminListenAddress(null, isLocalhost: true, binding.Port);
+            address = new AdminListenAddress(null, isLocalhost: true, binding.Port, isHttps);
             return true;
         }
 
         if (host is "*" or "+")
         {
-            address = new AdminListenAddress(null, isLocalhost: false, binding.Port);
+            address = new AdminListenAddress(null, isLocalhost: false, binding.Port, isHttps);
             return true;
         }
 
@@ -99,7 +98,7 @@ internal sealed class AdminListenAddress
             return false;
         }
 
-        address = new AdminListenAddress(ip, isLocalhost: false, binding.Port);
+        address = new AdminListenAddress(ip, isLocalhost: false, binding.Port, isHttps);
         return true;
     }
 

@@ -18,6 +18,7 @@ internal sealed class GatewayListeners : IDisposable
     private readonly List<(ListenUrl Url, ListenOptions Options)> _gateway = [];
     private ListenOptions? _admin;
     private X509Certificate2? _certificate;
+    private bool _adminIsHttps;
 
     /// <summary>The first gateway listener's URL once it listens, as a client on this machine reaches it.</summary>
     public Uri GatewayUrl => _gateway.Count > 0 ? _gateway[0].Url.LocalUri(Port(_gateway[0].Options)) : throw NotListening();
@@ -35,7 +36,7 @@ internal sealed class GatewayListeners : IDisposable
     public X509Certificate2? Certificate => _certificate;
 
     /// <summary>The admin API and dashboard URL once it listens.</summary>
-    public Uri AdminUrl => _admin?.IPEndPoint is { } endPoint ? new Uri($"http://{endPoint}") : throw NotListening();
+    public Uri AdminUrl => _admin?.IPEndPoint is { } endPoint ? new Uri($"{(_adminIsHttps ? "https" : "http")}://{endPoint}") : throw NotListening();
 
     /// <summary>The listeners <paramref name="options"/> ask for (validated at start-up: every URL parses).</summary>
     public static IReadOnlyList<ListenUrl> GatewayUrlsOf(GatewayOptions options) =>
@@ -47,7 +48,9 @@ internal sealed class GatewayListeners : IDisposable
     {
         kestrel.AddServerHeader = false;
         var urls = GatewayUrlsOf(options);
-        if (urls.Any(url => url.IsHttps) && _certificate is null)
+        var admin = AdminListenAddress.From(options);
+        _adminIsHttps = admin.IsHttps;
+        if ((admin.IsHttps || urls.Any(url => url.IsHttps)) && _certificate is null)
         {
             // Checked by the options validator: a failure here is a file changed since then.
             _certificate = GatewayCertificate.TryLoad(options, out var certificate, out var error) ? certificate : throw new IOException(error);
@@ -76,10 +79,14 @@ internal sealed class GatewayListeners : IDisposable
             }
         }
 
-        AdminListenAddress.From(options).Listen(kestrel, listener =>
+        admin.Listen(kestrel, listener =>
         {
             _admin = listener;
             AdminConnection.MarkConnections(listener);
+            if (admin.IsHttps)
+            {
+                listener.UseHttps(_certificate!);
+            }
         });
     }
 

@@ -83,16 +83,19 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
             return $"Invalid certificate-key '{options.CertificateKey}' (--certificate-key): it is the key of --certificate, which is not given.";
         }
 
-        if (!urls.Any(url => url.IsHttps))
+        var adminIsHttps = options.AdminListen is { } adminListen && AdminListenAddress.TryParse(adminListen, out var admin, out _) && admin.IsHttps;
+        if (!urls.Any(url => url.IsHttps) && !adminIsHttps)
         {
             return options.Certificate is null
                 ? null
-                : $"Invalid certificate '{options.Certificate}' (--certificate): no listener uses it; add an https:// --listen URL.";
+                : $"Invalid certificate '{options.Certificate}' (--certificate): no listener uses it; add an https:// --listen or --admin-listen URL.";
         }
 
         if (options.Certificate is null)
         {
-            return $"Invalid listen '{urls.First(url => url.IsHttps)}' (--listen): an https:// listener needs --certificate (a PEM certificate with --certificate-key, or a PFX).";
+            return urls.FirstOrDefault(url => url.IsHttps) is { } https
+                ? $"Invalid listen '{https}' (--listen): an https:// listener needs --certificate (a PEM certificate with --certificate-key, or a PFX)."
+                : $"Invalid admin-listen '{options.AdminListen}' (--admin-listen): an https:// listener needs --certificate (a PEM certificate with --certificate-key, or a PFX).";
         }
 
         if (!GatewayCertificate.TryLoad(options, out var certificate, out var error))

@@ -21,15 +21,23 @@ internal sealed class GatewayProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly HashSet<int> _backendPids = [];
 
-    private GatewayProcess(Process process, ITestOutputHelper output, int backends, Uri gatewayUrl, int adminPort, int backendPort, string? adminToken)
+    private GatewayProcess(Process process, ITestOutputHelper output, int backends, Uri gatewayUrl, Uri adminUrl, int backendPort, string? adminToken)
     {
         _process = process;
         _output = output;
         Backends = backends;
         GatewayUrl = gatewayUrl;
-        AdminUrl = new Uri($"http://127.0.0.1:{adminPort}");
+        AdminUrl = adminUrl;
         BackendPort = backendPort;
-        Admin = new HttpClient { BaseAddress = AdminUrl, Timeout = TimeSpan.FromSeconds(30) };
+        // An HTTPS admin listener has a test's own self-signed certificate (TestCertificate): the harness trusts those.
+        Admin = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => errors == System.Net.Security.SslPolicyErrors.None || certificate?.Subject == TestCertificate.Subject },
+        })
+        {
+            BaseAddress = AdminUrl,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
         // The harness is the operator: it sends the admin token when the gateway was given one, so that it can
         // read the backends' pids (and kill them in teardown) on a protected admin listener too.
         if (adminToken is not null)
@@ -122,7 +130,8 @@ internal sealed class GatewayProcess : IAsyncDisposable
         var gatewayUrl = listen is not null && ListenUrl.TryParse(listen, out var url, out _) ? url.LocalUri(url.Port) : new Uri($"http://127.0.0.1:{port}");
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var adminToken = environment.TryGetValue(GatewayOptions.AdminTokenVariable, out var token) && token.Length > 0 ? token : null;
-        var gateway = new GatewayProcess(process, output, backends, gatewayUrl, adminPort, backendPort, adminToken);
+        var adminUrl = new Uri($"{(adminListen?.StartsWith("https:", StringComparison.OrdinalIgnoreCase) == true ? "https" : "http")}://127.0.0.1:{adminPort}");
+        var gateway = new GatewayProcess(process, output, backends, gatewayUrl, adminUrl, backendPort, adminToken);
         process.OutputDataReceived += (_, e) => gateway.Remember(e.Data);
         process.ErrorDataReceived += (_, e) => gateway.Remember(e.Data);
         process.Start();

@@ -12,10 +12,13 @@ internal sealed class TestCertificate : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("stickylb-cert-").FullName;
 
+    /// <summary>The subject of every test certificate; the test harness's own admin client trusts it.</summary>
+    public const string Subject = "CN=StickyLb test";
+
     public TestCertificate(params IPAddress[] addresses)
     {
         using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=StickyLb test", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var request = new CertificateRequest(Subject, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName("localhost");
         foreach (var address in addresses.DefaultIfEmpty(IPAddress.Loopback))

@@ -83,6 +83,28 @@ public sealed class ListenerTests(ITestOutputHelper output)
         Assert.All(await gateway.GetBackendsAsync(), b => Assert.Equal("running", b.State));
     }
 
+    [Fact]
+    public async Task AnHttpsAdminListenerOffLoopbackUsesTheSameCertificateAndStillAsksForTheToken()
+    {
+        using var certificate = new TestCertificate(IPAddress.Loopback);
+        var admin = FreePorts.Next();
+        const string Token = "admin-token-over-tls-0815";
+        await using var gateway = await GatewayProcess.StartAsync(
+            output,
+            new Dictionary<string, string> { ["STICKYLB_ADMIN_TOKEN"] = Token },
+            "--admin-listen", $"https://0.0.0.0:{admin}", "--certificate", certificate.CertificatePem, "--certificate-key", certificate.KeyPem);
+
+        var withToken = await CurlAsync("--http2", "--cacert", certificate.CertificatePem, "-H", $"Authorization: Bearer {Token}", $"https://127.0.0.1:{admin}/api/backends");
+        var without = await CurlAsync("--cacert", certificate.CertificatePem, $"https://127.0.0.1:{admin}/api/backends");
+        var plain = await Curl.RunAsync(CurlTimeout, "--include", $"http://127.0.0.1:{admin}/api/backends");
+
+        Assert.StartsWith("HTTP/2 200", withToken.Output, StringComparison.Ordinal);
+        Assert.Contains("\"state\":\"running\"", withToken.Output, StringComparison.Ordinal);
+        Assert.Contains(" 401", without.Output.Split('\n')[0], StringComparison.Ordinal);
+        Assert.DoesNotContain(" 200", plain.Output.Split('\n')[0], StringComparison.Ordinal);
+        Assert.DoesNotContain(Token, gateway.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("an https:// listener needs --certificate", false, false)]
     [InlineData("no such file", true, false)]

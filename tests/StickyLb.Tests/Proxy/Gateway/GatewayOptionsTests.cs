@@ -51,7 +51,7 @@ public sealed class GatewayOptionsTests
     [InlineData("Gateway:Listen:0", "tcp://0.0.0.0:80", "Invalid listen 'tcp://0.0.0.0:80' (--listen or Gateway:Listen): expected an http:// or https:// URL.")]
     [InlineData("Gateway:Listen:0", "http://gateway.example:80", "Invalid listen 'http://gateway.example:80' (--listen or Gateway:Listen): expected an address to bind")]
     [InlineData("Gateway:Listen:0", "https://0.0.0.0:8443", "Invalid listen 'https://0.0.0.0:8443' (--listen): an https:// listener needs --certificate")]
-    [InlineData("Gateway:Certificate", "/tmp/cert.pem", "Invalid certificate '/tmp/cert.pem' (--certificate): no listener uses it; add an https:// --listen URL.")]
+    [InlineData("Gateway:Certificate", "/tmp/cert.pem", "Invalid certificate '/tmp/cert.pem' (--certificate): no listener uses it; add an https:// --listen or --admin-listen URL.")]
     [InlineData("Gateway:CertificateKey", "/tmp/key.pem", "Invalid certificate-key '/tmp/key.pem' (--certificate-key): it is the key of --certificate, which is not given.")]
     public void ABadValueIsOneLineNamingTheOptionTheValueAndWhatIsAllowed(string key, string value, string expected)
     {
@@ -297,9 +297,9 @@ public sealed class GatewayOptionsTests
     }
 
     [Theory]
-    [InlineData("https://0.0.0.0:7001", "Invalid admin-listen 'https://0.0.0.0:7001' (--admin-listen or Gateway:AdminListen): HTTPS for the admin listener needs --certificate")]
-    [InlineData("admin.example.com:7001", "Invalid admin-listen 'admin.example.com:7001' (--admin-listen or Gateway:AdminListen): expected an http:// URL")]
-    [InlineData("http://admin.example.com:7001", "Invalid admin-listen 'http://admin.example.com:7001' (--admin-listen or Gateway:AdminListen): expected an http:// URL")]
+    [InlineData("https://0.0.0.0:7001", "Invalid admin-listen 'https://0.0.0.0:7001' (--admin-listen): an https:// listener needs --certificate")]
+    [InlineData("admin.example.com:7001", "Invalid admin-listen 'admin.example.com:7001' (--admin-listen or Gateway:AdminListen): expected an http:// or https:// URL")]
+    [InlineData("http://admin.example.com:7001", "Invalid admin-listen 'http://admin.example.com:7001' (--admin-listen or Gateway:AdminListen): expected an http:// or https:// URL")]
     [InlineData("http://127.0.0.1:7001/admin", "Invalid admin-listen 'http://127.0.0.1:7001/admin'")]
     [InlineData("http://localhost:0", "Invalid admin-listen 'http://localhost:0'")]
     [InlineData("http://unix:/tmp/admin.sock", "Invalid admin-listen 'http://unix:/tmp/admin.sock'")]
