@@ -49,6 +49,8 @@ public sealed class LiveConnectionTests(ITestOutputHelper output, LiveGatewayFix
             // A WebSocket or an event stream is a live connection; a long poll is an ordinary request.
             var expected = transport == HttpTransportType.LongPolling ? 0 : 1;
             Assert.All(whileOpen, b => Assert.Equal(b.Id == backend ? expected : 0, b.Connections));
+            // The exporter caches a scrape for a moment (300 ms by default): the gauge is polled.
+            await ScrapeUntilAsync(gateway, $"(?m)^stickylb_backend_connections{{[^}}]*backend=\"{backend}\"[^}}]*}} {expected}( |$)");
         }
 
         await WaitForNoConnectionsAsync(gateway);
@@ -176,6 +178,21 @@ public sealed class LiveConnectionTests(ITestOutputHelper output, LiveGatewayFix
             }
 
             await Task.Delay(25);
+        }
+    }
+
+    private static async Task ScrapeUntilAsync(GatewayProcess gateway, string pattern)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        string metrics;
+        while (!System.Text.RegularExpressions.Regex.IsMatch(metrics = await gateway.Admin.GetStringAsync("/metrics"), pattern))
+        {
+            if (stopwatch.Elapsed > CloseBound)
+            {
+                throw new TimeoutException($"/metrics did not match {pattern} within {CloseBound}:\n{metrics}");
+            }
+
+            await Task.Delay(50);
         }
     }
 
