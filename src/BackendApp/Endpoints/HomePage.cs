@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using StickyLb.BackendApp.Hosting;
+using StickyLb.BackendApp.Live;
 
 namespace StickyLb.BackendApp.Endpoints;
 
@@ -37,15 +38,33 @@ internal static class HomePage
         }
 
         html.Append("</ul><form id=\"cart\"><label>Item <input name=\"item\" maxlength=\"64\" required></label> ")
-            .Append("<button>Add</button></form><p id=\"error\" role=\"alert\"></p><script>")
+            .Append("<button>Add</button></form>")
+            .Append("<h2>Live connection</h2><p>A count held only in a SignalR connection's memory: it survives no backend's death, whatever the store.</p>")
+            .Append("<button type=\"button\" id=\"live\">Count on a live connection</button> <output id=\"live-count\"></output>")
+            .Append("<p id=\"error\" role=\"alert\"></p><script src=\"").Append(LiveAssets.ScriptPath).Append("\"></script><script>")
             .Append("async function post(url,body){const r=await fetch(url,{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify(body)});")
             .Append("if(r.ok){location.reload()}else{document.getElementById('error').textContent=(await r.json()).detail}}")
             .Append("document.getElementById('login').onsubmit=e=>{e.preventDefault();post('/login',{user:e.target.user.value})};")
             .Append("document.getElementById('logout').onclick=()=>post('/logout',{});")
             .Append("document.getElementById('cart').onsubmit=e=>{e.preventDefault();post('/cart/items',{item:e.target.item.value})};")
+            .Append(LiveScript)
             .Append("</script></body></html>");
         return TypedResults.Content(html.ToString(), "text/html; charset=utf-8");
     }
+
+    /// <summary>
+    /// The live button: opens a connection to the hub on first use (through the gateway, pinned by its
+    /// cookie like any request), then shows the connection's count and the backend it lives on. When the
+    /// backend dies the connection closes and the next click opens a new one, whose count starts at 1.
+    /// </summary>
+    private const string LiveScript =
+        "let live;const liveOut=document.getElementById('live-count');" +
+        "document.getElementById('live').onclick=async()=>{try{" +
+        "if(!live){live=new signalR.HubConnectionBuilder().withUrl('" + LiveHub.Path + "').build();" +
+        "live.onclose(()=>{live=null;liveOut.textContent='connection closed; the next click opens a new one'});await live.start()}" +
+        "const count=await live.invoke('Increment');const backend=await live.invoke('WhoAmI');" +
+        "liveOut.textContent='count '+count+' on backend '+backend}" +
+        "catch(e){live=null;document.getElementById('error').textContent='live connection: '+e}};";
 
     private static void Fact(StringBuilder html, string name, string value) =>
         html.Append("<dt>").Append(name).Append("</dt><dd>").Append(Encode(value)).Append("</dd>");

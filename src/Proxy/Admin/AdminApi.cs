@@ -6,6 +6,7 @@ using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Live;
 using StickyLb.Proxy.Metrics;
 using StickyLb.Proxy.Simulation;
 using StickyLb.Proxy.Store;
@@ -55,17 +56,17 @@ internal static class AdminApi
     }
 
     public static async Task<Ok<BackendInfo[]>> GetBackendsAsync(
-        BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
+        BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, LiveConnectionCounters connections, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
     {
         var backends = supervisor.IsSupervising
             ? supervisor.Backends.Select(b => (b.Id, b.Address, (BackendState?)b.State, b.Pid))
             : health.Destinations().Select(d => (d.DestinationId, new Uri(d.Model.Config.Address), (BackendState?)null, (int?)null));
-        var infos = await Task.WhenAll(backends.Select(b => DescribeAsync(b.Item1, b.Item2, b.Item3, b.Item4, health, requests, probe, drain, cancellationToken)));
+        var infos = await Task.WhenAll(backends.Select(b => DescribeAsync(b.Item1, b.Item2, b.Item3, b.Item4, health, requests, connections, probe, drain, cancellationToken)));
         return TypedResults.Ok(infos);
     }
 
     public static async Task<Results<Ok<BackendInfo>, ProblemHttpResult>> KillAsync(
-        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
+        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, LiveConnectionCounters connections, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
     {
         var result = supervisor.Kill(id);
         if (result != BackendCommandResult.Done)
@@ -75,11 +76,11 @@ internal static class AdminApi
 
         var backend = supervisor.Find(id)!;
         await backend.WaitForExitAsync(cancellationToken);
-        return TypedResults.Ok(await DescribeAsync(backend, health, requests, probe, drain, cancellationToken));
+        return TypedResults.Ok(await DescribeAsync(backend, health, requests, connections, probe, drain, cancellationToken));
     }
 
     public static async Task<Results<Ok<BackendInfo>, ProblemHttpResult>> StartAsync(
-        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
+        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, LiveConnectionCounters connections, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
     {
         var result = await supervisor.StartAsync(id, cancellationToken);
         if (result != BackendCommandResult.Done)
@@ -87,11 +88,11 @@ internal static class AdminApi
             return Problem(result, id, "running");
         }
 
-        return TypedResults.Ok(await DescribeAsync(supervisor.Find(id)!, health, requests, probe, drain, cancellationToken));
+        return TypedResults.Ok(await DescribeAsync(supervisor.Find(id)!, health, requests, connections, probe, drain, cancellationToken));
     }
 
     public static async Task<Results<Ok<BackendInfo>, ProblemHttpResult>> DrainAsync(
-        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
+        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, LiveConnectionCounters connections, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
     {
         if (Known(id, supervisor, health) is not { } backend)
         {
@@ -103,11 +104,11 @@ internal static class AdminApi
             return Problem(BackendCommandResult.AlreadyInState, backend.Id, "draining");
         }
 
-        return TypedResults.Ok(await DescribeKnownAsync(backend, supervisor, health, requests, probe, drain, cancellationToken));
+        return TypedResults.Ok(await DescribeKnownAsync(backend, supervisor, health, requests, connections, probe, drain, cancellationToken));
     }
 
     public static async Task<Results<Ok<BackendInfo>, ProblemHttpResult>> ReadyAsync(
-        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
+        string id, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, LiveConnectionCounters connections, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
     {
         if (Known(id, supervisor, health) is not { } backend)
         {
@@ -126,7 +127,7 @@ internal static class AdminApi
             return Problem(BackendCommandResult.AlreadyInState, backend.Id, "taking new clients");
         }
 
-        return TypedResults.Ok(await DescribeKnownAsync(backend, supervisor, health, requests, probe, drain, cancellationToken));
+        return TypedResults.Ok(await DescribeKnownAsync(backend, supervisor, health, requests, connections, probe, drain, cancellationToken));
     }
 
     /// <summary>A backend this gateway knows by <paramref name="id"/>: one it spawned, or a destination of its configuration.</summary>
@@ -135,10 +136,10 @@ internal static class AdminApi
             .FirstOrDefault(b => string.Equals(b!.Value.Id, id, StringComparison.OrdinalIgnoreCase));
 
     private static Task<BackendInfo> DescribeKnownAsync(
-        (string Id, Uri Address) backend, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken) =>
+        (string Id, Uri Address) backend, BackendSupervisor supervisor, DestinationHealthSignal health, BackendRequestCounters requests, LiveConnectionCounters connections, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken) =>
         supervisor.Find(backend.Id) is { } process
-            ? DescribeAsync(process, health, requests, probe, drain, cancellationToken)
-            : DescribeAsync(backend.Id, backend.Address, null, null, health, requests, probe, drain, cancellationToken);
+            ? DescribeAsync(process, health, requests, connections, probe, drain, cancellationToken)
+            : DescribeAsync(backend.Id, backend.Address, null, null, health, requests, connections, probe, drain, cancellationToken);
 
     public static async Task<Ok<StoreStatus>> GetStoreAsync(IOptions<GatewayOptions> options, StoreSupervisor store, CancellationToken cancellationToken)
     {
@@ -223,13 +224,13 @@ internal static class AdminApi
     }
 
     private static Task<BackendInfo> DescribeAsync(
-        BackendProcess backend, DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken) =>
-        DescribeAsync(backend.Id, backend.Address, backend.State, backend.Pid, health, requests, probe, drain, cancellationToken);
+        BackendProcess backend, DestinationHealthSignal health, BackendRequestCounters requests, LiveConnectionCounters connections, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken) =>
+        DescribeAsync(backend.Id, backend.Address, backend.State, backend.Pid, health, requests, connections, probe, drain, cancellationToken);
 
     // state: the supervised process's state, or null for a destination this gateway did not spawn.
     private static async Task<BackendInfo> DescribeAsync(
         string id, Uri address, BackendState? state, int? pid,
-        DestinationHealthSignal health, BackendRequestCounters requests, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
+        DestinationHealthSignal health, BackendRequestCounters requests, LiveConnectionCounters connections, BackendProbe probe, DrainRegistry drain, CancellationToken cancellationToken)
     {
         var healthText = health.Describe(id);
         // A backend this gateway does not run is never "stopped": its health says whether it answers.
@@ -251,7 +252,7 @@ internal static class AdminApi
         }
 
         var stateText = KnownBackends.StateText(running, drain.IsDraining(id));
-        return new BackendInfo(id, address.ToString().TrimEnd('/'), stateText, healthText, pid, requests.Get(id), sessions, memoryBytes);
+        return new BackendInfo(id, address.ToString().TrimEnd('/'), stateText, healthText, pid, requests.Get(id), sessions, memoryBytes, connections.Get(id));
     }
 
     private static ProblemHttpResult Problem(BackendCommandResult result, string id, string state) => result switch

@@ -16,4 +16,8 @@ namespace StickyLb.Proxy.Admin;
 /// session of every backend); 0 when it does not answer.
 /// </param>
 /// <param name="MemoryBytes">The backend process's resident memory, as it reports; 0 when it does not answer.</param>
-internal sealed record BackendInfo(string Id, string Address, string State, string Health, int? Pid, long Requests, int Sessions, long MemoryBytes);
+/// <param name="Connections">
+/// Live connections open to it through the gateway now: WebSockets and server-sent-event streams (a long
+/// poll is an ordinary request). The gateway's own count, so it is right also for a backend that does not answer.
+/// </param>
+internal sealed record BackendInfo(string Id, string Address, string State, string Health, int? Pid, long Requests, int Sessions, long MemoryBytes, int Connections);

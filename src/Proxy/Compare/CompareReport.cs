@@ -18,11 +18,13 @@ internal static class CompareReport
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"{(runs.Count > 0 ? runs[0].Users : 0)} simulated users log in through the gateway (three backends), add to their cart and make a few requests; in a skewed phase the users pinned to backend 2 (without affinity, the same third of the users) make {CompareRunner.ActiveUserRequests} requests each while the others make one; backend 2 is killed with SIGKILL; every user makes one more request.");
         text.AppendLine();
-        text.AppendLine("| setup | users | on backend 2 | kept | lost | failed | lost before the kill | skewed phase: requests on 1 / 2 / 3 | imbalance | p50 ms | p99 ms | memory per backend |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine(CultureInfo.InvariantCulture, $"A tenth of the users (at most {CompareLiveConnections.MaxUsers}) also hold a live connection (SignalR over WebSockets, through the gateway, pinned by their cookie) across the kill; those on backend 2 open a new one and count once more.");
+        text.AppendLine();
+        text.AppendLine("| setup | users | on backend 2 | kept | lost | failed | lost before the kill | skewed phase: requests on 1 / 2 / 3 | imbalance | live connections: on backend 2 / reconnected / state lost | p50 ms | p99 ms | memory per backend |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var run in runs)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Setup} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.LostBeforeKill} | {run.RequestsShape} | {run.LoadImbalance:0.00} | {run.P50Ms:0.00} | {run.P99Ms:0.00} | {Megabytes(run.MemoryBytesPerBackend)} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Setup} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.LostBeforeKill} | {run.RequestsShape} | {run.LoadImbalance:0.00} | {LiveShape(run)} | {run.P50Ms:0.00} | {run.P99Ms:0.00} | {Megabytes(run.MemoryBytesPerBackend)} |");
         }
 
         text.AppendLine();
@@ -32,6 +34,7 @@ internal static class CompareReport
             text.AppendLine(CultureInfo.InvariantCulture, $"- {run.Setup}: {Lesson(run)}");
         }
 
+        text.AppendLine("- **live connections**: **on backend 2**: live connections that lived on backend 2 when it died; **reconnected**: of those, opened again through the gateway on a healthy backend; **state lost**: of those, whose count did not go on (it started again at 1, or there was no new connection). A live connection can only be pinned, never shared: its state is lost in every store mode.");
         text.AppendLine("- **memory per backend**: the median backend's resident memory after the logins, before the kill.");
         text.AppendLine("- Latencies are of every request of the run, through the gateway, on this machine: compare them with each other, not with another machine.");
         text.AppendLine();
@@ -39,8 +42,23 @@ internal static class CompareReport
         return text.ToString();
     }
 
-    /// <summary>What one setup shows, in a sentence, with its own figures.</summary>
-    public static string Lesson(CompareRun run) => (run.Store, run.Failover, run.Drain) switch
+    /// <summary>What one setup shows, in a sentence, with its own figures, and what it did to live connections.</summary>
+    public static string Lesson(CompareRun run) => SessionLesson(run) + LiveLesson(run);
+
+    /// <summary>The live connections' cell: on backend 2 / reconnected / state lost.</summary>
+    public static string LiveShape(CompareRun run) => run.LiveConnections?.Shape ?? "-";
+
+    /// <summary>What the kill did to live connections, whatever it did to sessions: a live connection can only be pinned.</summary>
+    private static string LiveLesson(CompareRun run) => run.LiveConnections switch
+    {
+        null => "",
+        { Opened: var opened, Users: var tried } live when !run.Affinity => FormattableString.Invariant(
+            $" Live connections: only {opened} of {tried} could open (the negotiate and the WebSocket were balanced to different backends); {live.StateLost} of the {live.OnKilledBackend} on backend 2 lost their state."),
+        var live => FormattableString.Invariant(
+            $" Live connections: the {live.OnKilledBackend} on backend 2 closed, {live.Reconnected} reconnected to another backend and {live.StateLost} lost their state: a live connection can only be pinned, never shared, whatever the store."),
+    };
+
+    private static string SessionLesson(CompareRun run) => (run.Store, run.Failover, run.Drain) switch
     {
         ("memory", _, _) when !run.Affinity => FormattableString.Invariant(
             $"the problem sticky sessions solve: with every request balanced on its own, {run.LostBeforeKill} of {run.Users} users looked logged out before anything died (their session was on another backend); the load was even (imbalance {run.LoadImbalance:0.00}), for nothing."),

@@ -19,10 +19,12 @@ namespace StickyLb.Proxy.Compare;
 /// <param name="EndedBeforeStop">With a drain: users of backend 2 who logged out and left while it drained; they had nothing left to lose.</param>
 /// <param name="ArrivedDuringDrain">With a drain: new users who logged in while it drained (as many as left).</param>
 /// <param name="ArrivedOnStoppedBackend">With a drain: how many of those new users were pinned to backend 2 anyway (0: the drain held).</param>
+/// <param name="LiveConnections">What the kill did to the live connections some users held (<see cref="CompareLiveConnections"/>).</param>
 internal sealed record CompareRun(
     string Store, string Failover, int Users, int UsersOnKilledBackend, int Kept, int Lost, int Failed, double P50Ms, double P99Ms, long MemoryBytesPerBackend,
     bool Affinity = true, IReadOnlyDictionary<string, long>? RequestsPerBackend = null, double LoadImbalance = 0, int LostBeforeKill = 0,
-    bool Drain = false, int EndedBeforeStop = 0, int ArrivedDuringDrain = 0, int ArrivedOnStoppedBackend = 0)
+    bool Drain = false, int EndedBeforeStop = 0, int ArrivedDuringDrain = 0, int ArrivedOnStoppedBackend = 0,
+    LiveConnectionsOutcome? LiveConnections = null)
 {
     /// <summary>The setup as the table and the chart name it.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

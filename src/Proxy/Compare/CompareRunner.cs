@@ -89,6 +89,10 @@ internal sealed class CompareRunner(int users)
             (simulated, ended, arrived) = await DrainAsync(services.GetRequiredService<DrainRegistry>(), simulated, http, gateway, Timed, parallel);
         }
 
+        // Some users also hold a live connection across the kill, opened last so that it is on the backend
+        // each user is pinned to now; the first users, since the policy spreads them over every backend.
+        var liveUsers = simulated[..Math.Min(simulated.Length, CompareLiveConnections.UsersFor(users))];
+        var live = await CompareLiveConnections.OpenAsync(liveUsers, gateway, parallel);
         var before = simulated.ToDictionary(u => u.Name, u => (u.Backend, u.Visits));
         var onKilledBackend = before.Values.Count(b => b.Backend == KilledBackend);
         if (supervisor.Kill(KilledBackend) == BackendCommandResult.Done)
@@ -103,6 +107,7 @@ internal sealed class CompareRunner(int users)
             progress("after the kill");
         });
 
+        var liveConnections = await CompareLiveConnections.AfterKillAsync(live, liveUsers, gateway, KilledBackend, parallel);
         var sorted = latencies.Order().ToArray();
         return new CompareRun(
             mode.StoreName,
@@ -122,7 +127,8 @@ internal sealed class CompareRunner(int users)
             mode.Drain,
             ended,
             arrived.Length,
-            arrived.Count(u => u.Backend == KilledBackend));
+            arrived.Count(u => u.Backend == KilledBackend),
+            liveConnections);
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Forwarding;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Live;
 using StickyLb.Proxy.Store;
 
 namespace StickyLb.Proxy.Gateway;
@@ -38,6 +39,7 @@ internal static class GatewayApp
         builder.Services.AddHealthSignals();
         builder.Services.AddBackendSupervisor();
         builder.Services.AddAdminApi();
+        builder.Services.AddLiveConnections();
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<SpawnedDestinationsFilter>()
@@ -63,6 +65,7 @@ internal static class GatewayApp
             proxy.UsePassiveHealthChecks();
             proxy.UseBackendRequestCounting();
             proxy.UseUnforwardableRequestAnswer();
+            proxy.UseLiveConnectionCounting();
             proxy.UseInFlightFailover();
         }).WithMetadata(ListenerMetadata.Gateway);
         return true;

@@ -3,6 +3,7 @@ using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Live;
 
 namespace StickyLb.Proxy.Metrics;
 
@@ -22,7 +23,8 @@ internal sealed class GatewayMetrics
         BackendSupervisor supervisor,
         DestinationHealthSignal health,
         DrainRegistry drain,
-        BackendSessionsSampler sessions)
+        BackendSessionsSampler sessions,
+        LiveConnectionCounters connections)
     {
         var meter = meters.Create(MeterName);
         meter.CreateObservableCounter("stickylb.affinity.outcomes", () => AffinityOutcomes(affinity.Snapshot()),
@@ -40,6 +42,9 @@ internal sealed class GatewayMetrics
         meter.CreateObservableGauge("stickylb.backend.sessions", () => sessions.Sessions.Select(pair =>
                 new Measurement<int>(pair.Value, Backend(pair.Key))),
             description: "Sessions the backend holds, as its /healthz said at most a few seconds ago.");
+        meter.CreateObservableGauge("stickylb.backend.connections", () => Backends(supervisor, health).Select(id =>
+                new Measurement<int>(connections.Get(id), Backend(id))),
+            description: "Live connections open to the backend through the gateway: WebSockets and server-sent-event streams (a long poll is an ordinary request).");
     }
 
     private static IEnumerable<Measurement<long>> AffinityOutcomes(AffinitySnapshot snapshot) =>

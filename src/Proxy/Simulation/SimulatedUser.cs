@@ -23,6 +23,9 @@ internal sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri ga
     /// <summary>The visit count of the last successful <c>/whoami</c>.</summary>
     public int Visits { get; private set; }
 
+    /// <summary>The user's cookie jar, which the user's live connection shares (<see cref="SimulatedLiveConnection"/>).</summary>
+    public CookieContainer Cookies => _cookies;
+
     /// <summary>Whether the last <c>/whoami</c> or <c>/login</c> showed this user logged in.</summary>
     public bool LoggedIn { get; private set; }
 

@@ -41,6 +41,10 @@ internal sealed class Browser : IAsyncDisposable
         return new Browser(playwright, browser, page);
     }
 
+    /// <summary>Another page in the same browser, with cookies of its own: a second view beside <see cref="Page"/>.</summary>
+    public Task<IPage> NewPageAsync() =>
+        _browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1200, Height = 1000 } });
+
     /// <summary>Saves a full-page screenshot as a test artifact and returns its path.</summary>
     public async Task<string> ScreenshotAsync(string name)
     {

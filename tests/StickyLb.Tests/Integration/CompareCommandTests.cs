@@ -60,6 +60,31 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         Assert.InRange(ended - drained.GetProperty("usersOnKilledBackend").GetInt32(), 0, 1);
         Assert.Equal((300, 0, 0), (redis.GetProperty("kept").GetInt32(), redis.GetProperty("lost").GetInt32(), redis.GetProperty("failed").GetInt32()));
         Assert.Equal((300, 0, 0), (replicated.GetProperty("kept").GetInt32(), replicated.GetProperty("lost").GetInt32(), replicated.GetProperty("failed").GetInt32()));
+        // Live connections: 30 users (a tenth) hold one across the kill. Pinned, every one opens; those on
+        // backend 2 lose it in every store mode, and reconnect elsewhere unless the policy is 503.
+        static (int OnKilled, int Reconnected, int StateLost, int Opened) Live(JsonElement run)
+        {
+            var live = run.GetProperty("liveConnections");
+            return (live.GetProperty("onKilledBackend").GetInt32(), live.GetProperty("reconnected").GetInt32(), live.GetProperty("stateLost").GetInt32(), live.GetProperty("opened").GetInt32());
+        }
+
+        Assert.All(runs, r => Assert.Equal(30, r.GetProperty("liveConnections").GetProperty("users").GetInt32()));
+        Assert.All([memoryMove, redis, replicated, drained], r =>
+        {
+            var (onKilled, reconnected, stateLost, opened) = Live(r);
+            Assert.Equal((30, onKilled, onKilled), (opened, reconnected, stateLost));
+            Assert.InRange(onKilled, 1, 29);
+        });
+        Assert.Equal((0, Live(memory503).OnKilled, 30), (Live(memory503).Reconnected, Live(memory503).StateLost, Live(memory503).Opened));
+        Assert.InRange(Live(memory503).OnKilled, 1, 29);
+        // Without affinity the negotiate and the WebSocket are balanced each on their own: most cannot open.
+        Assert.All([memoryFree, redisFree, replicatedFree], r =>
+        {
+            var (onKilled, _, stateLost, opened) = Live(r);
+            Assert.InRange(opened, 0, 20);
+            Assert.Equal(onKilled, stateLost);
+        });
+        Assert.Contains("a live connection can only be pinned, never shared", await File.ReadAllTextAsync(Path.Combine(outDirectory, "compare.md")));
         Assert.All(runs, r => Assert.InRange(r.GetProperty("memoryBytesPerBackend").GetInt64(), 20_000_000, 4_000_000_000));
         Assert.All(runs, r => Assert.True(r.GetProperty("p50Ms").GetDouble() > 0 && r.GetProperty("p99Ms").GetDouble() >= r.GetProperty("p50Ms").GetDouble()));
         Assert.Equal("svg", svg.Root!.Name.LocalName);

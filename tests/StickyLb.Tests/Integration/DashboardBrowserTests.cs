@@ -47,6 +47,37 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     }
 
     [ChromiumFact]
+    public async Task TheHomePagesLiveButtonCountsOnALiveConnectionThatTheDashboardShowsAndAKillEnds()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output);
+        await using var browser = await Browser.LaunchAsync();
+        var home = browser.Page;
+        var count = home.Locator("#live-count");
+
+        // Microsoft's JavaScript client, served by the backend itself, through the gateway.
+        await home.GotoAsync(gateway.GatewayUrl.ToString());
+        var backend = (await home.Locator("h1").TextContentAsync())!.Replace("Backend ", "", StringComparison.Ordinal);
+        await home.Locator("#live").ClickAsync();
+        await Assertions.Expect(count).ToHaveTextAsync($"count 1 on backend {backend}", new() { Timeout = 5000 });
+        await home.Locator("#live").ClickAsync();
+        await Assertions.Expect(count).ToHaveTextAsync($"count 2 on backend {backend}", new() { Timeout = 3000 });
+        var dashboard = await browser.NewPageAsync();
+        await dashboard.GotoAsync(gateway.AdminUrl.ToString());
+        await Assertions.Expect(dashboard.GetByTestId("connections-" + backend)).ToHaveTextAsync("1", new() { Timeout = 3000 });
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("home-live-connection"));
+        using (var kill = await gateway.Admin.PostAsync($"/api/backends/{backend}/kill", null))
+        {
+            kill.EnsureSuccessStatusCode();
+        }
+
+        // Closed within SPEC's 2 s; the next click opens a new connection elsewhere, whose count starts again.
+        await Assertions.Expect(count).ToContainTextAsync("connection closed", new() { Timeout = 2000 });
+        await home.Locator("#live").ClickAsync();
+        await Assertions.Expect(count).ToHaveTextAsync(new System.Text.RegularExpressions.Regex($"^count 1 on backend (?!{backend}$)"), new() { Timeout = 5000 });
+        await Assertions.Expect(dashboard.GetByTestId("connections-" + backend)).ToHaveTextAsync("0", new() { Timeout = 3000 });
+    }
+
+    [ChromiumFact]
     public async Task TheDashboardDrainsABackendAndMakesItReadyAgain()
     {
         await using var gateway = await GatewayProcess.StartAsync(output);

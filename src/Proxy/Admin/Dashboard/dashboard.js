@@ -60,6 +60,8 @@ function card(b) {
       ...row('state', b.state, b.state === 'stopped' ? 'stopped' : b.state === 'draining' ? 'draining' : '', 'state-' + b.id),
       ...row('pid', b.pid ?? '–', '', 'pid-' + b.id),
       ...row('sessions', b.sessions, '', 'sessions-' + b.id),
+      // WebSockets and event streams open through the gateway to this backend now (a long poll is an ordinary request).
+      ...row('live connections', b.connections ?? 0, '', 'connections-' + b.id),
       ...row('memory', b.memoryBytes ? (b.memoryBytes / 1048576).toFixed(0) + ' MB' : '–', '', 'memory-' + b.id),
       ...row('requests', b.requests, '', 'requests-' + b.id),
       ...row('address', b.address, '', 'address-' + b.id)),

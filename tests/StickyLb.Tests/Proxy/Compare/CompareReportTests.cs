@@ -9,15 +9,17 @@ public sealed class CompareReportTests
     // Before Runs: static fields are initialized in the order they are written.
     private static readonly Dictionary<string, long> Skewed = new() { ["1"] = 100, ["2"] = 600, ["3"] = 100 };
     private static readonly Dictionary<string, long> Even = new() { ["1"] = 267, ["2"] = 267, ["3"] = 266 };
+    private static readonly LiveConnectionsOutcome Pinned = new(OnKilledBackend: 10, Reconnected: 10, StateLost: 10, Users: 30, Opened: 30);
 
     private static readonly CompareRun[] Runs =
     [
-        new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8, 150_000_000, RequestsPerBackend: Skewed, LoadImbalance: 2.25),
+        new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8, 150_000_000, RequestsPerBackend: Skewed, LoadImbalance: 2.25, LiveConnections: Pinned),
         new("memory", "Return503Error", 300, 100, 200, 0, 100, 4.1, 43.8, 151_000_000),
         new("memory", "Redistribute", 300, 50, 250, 50, 0, 4.6, 50.2, 150_000_000, Drain: true, EndedBeforeStop: 50, ArrivedDuringDrain: 50, ArrivedOnStoppedBackend: 0),
-        new("redis", "Redistribute", 300, 100, 300, 0, 0, 6.4, 36.7, 160_000_000),
+        new("redis", "Redistribute", 300, 100, 300, 0, 0, 6.4, 36.7, 160_000_000, LiveConnections: Pinned),
         new("replicated", "Redistribute", 300, 100, 300, 0, 0, 7.2, 40.1, 190_000_000),
-        new("memory", "Redistribute", 300, 100, 20, 280, 0, 4.0, 40.0, 150_000_000, Affinity: false, RequestsPerBackend: Even, LoadImbalance: 1.0, LostBeforeKill: 270),
+        new("memory", "Redistribute", 300, 100, 20, 280, 0, 4.0, 40.0, 150_000_000, Affinity: false, RequestsPerBackend: Even, LoadImbalance: 1.0, LostBeforeKill: 270,
+            LiveConnections: new(OnKilledBackend: 3, Reconnected: 1, StateLost: 3, Users: 30, Opened: 9)),
     ];
 
 
@@ -29,7 +31,7 @@ public sealed class CompareReportTests
         var first = json.RootElement.GetProperty("runs")[0];
         Assert.Equal(
             ["store", "failover", "users", "usersOnKilledBackend", "kept", "lost", "failed", "p50Ms", "p99Ms", "memoryBytesPerBackend",
-                "affinity", "requestsPerBackend", "loadImbalance", "lostBeforeKill", "drain", "endedBeforeStop", "arrivedDuringDrain", "arrivedOnStoppedBackend"],
+                "affinity", "requestsPerBackend", "loadImbalance", "lostBeforeKill", "drain", "endedBeforeStop", "arrivedDuringDrain", "arrivedOnStoppedBackend", "liveConnections"],
             first.EnumerateObject().Select(p => p.Name));
         Assert.Equal(("memory", 100, 4.9), (first.GetProperty("store").GetString(), first.GetProperty("lost").GetInt32(), first.GetProperty("p50Ms").GetDouble()));
         Assert.Equal(150_000_000, first.GetProperty("memoryBytesPerBackend").GetInt64());
@@ -38,6 +40,9 @@ public sealed class CompareReportTests
         Assert.Equal((true, 50, 50, 0), (drained.GetProperty("drain").GetBoolean(), drained.GetProperty("endedBeforeStop").GetInt32(), drained.GetProperty("arrivedDuringDrain").GetInt32(), drained.GetProperty("arrivedOnStoppedBackend").GetInt32()));
         Assert.Equal((true, 600, 2.25), (first.GetProperty("affinity").GetBoolean(), first.GetProperty("requestsPerBackend").GetProperty("2").GetInt64(), first.GetProperty("loadImbalance").GetDouble()));
         Assert.Equal(6, json.RootElement.GetProperty("runs").GetArrayLength());
+        var live = first.GetProperty("liveConnections");
+        Assert.Equal(["onKilledBackend", "reconnected", "stateLost", "users", "opened"], live.EnumerateObject().Select(p => p.Name));
+        Assert.Equal((10, 10, 10), (live.GetProperty("onKilledBackend").GetInt32(), live.GetProperty("reconnected").GetInt32(), live.GetProperty("stateLost").GetInt32()));
     }
 
     [Fact]
@@ -45,10 +50,14 @@ public sealed class CompareReportTests
     {
         var markdown = CompareReport.ToMarkdown(Runs);
 
-        Assert.Contains("| memory + Redistribute | 300 | 100 | 200 | 100 | 0 | 0 | 100 / 600 / 100 | 2.25 | 4.90 | 56.80 | 143 MB |", markdown);
-        Assert.Contains("| memory + Redistribute + drain | 300 | 50 | 250 | 50 | 0 | 0 | - | 0.00 | 4.60 | 50.20 | 143 MB |", markdown);
-        Assert.Contains("| redis + Redistribute | 300 | 100 | 300 | 0 | 0 | 0 | - | 0.00 | 6.40 | 36.70 | 153 MB |", markdown);
-        Assert.Contains("| memory, affinity off | 300 | 100 | 20 | 280 | 0 | 270 | 267 / 267 / 266 | 1.00 | 4.00 | 40.00 | 143 MB |", markdown);
+        Assert.Contains("| memory + Redistribute | 300 | 100 | 200 | 100 | 0 | 0 | 100 / 600 / 100 | 2.25 | 10 / 10 / 10 | 4.90 | 56.80 | 143 MB |", markdown);
+        Assert.Contains("| memory + Redistribute + drain | 300 | 50 | 250 | 50 | 0 | 0 | - | 0.00 | - | 4.60 | 50.20 | 143 MB |", markdown);
+        Assert.Contains("| redis + Redistribute | 300 | 100 | 300 | 0 | 0 | 0 | - | 0.00 | 10 / 10 / 10 | 6.40 | 36.70 | 153 MB |", markdown);
+        Assert.Contains("| memory, affinity off | 300 | 100 | 20 | 280 | 0 | 270 | 267 / 267 / 266 | 1.00 | 3 / 1 / 3 | 4.00 | 40.00 | 143 MB |", markdown);
+        // The store keeps every session, never a live connection's state.
+        Assert.Contains("- redis + Redistribute: nobody notices (300 of 300 kept)", markdown);
+        Assert.Contains("Live connections: the 10 on backend 2 closed, 10 reconnected to another backend and 10 lost their state: a live connection can only be pinned, never shared, whatever the store.", markdown);
+        Assert.Contains("Live connections: only 9 of 30 could open (the negotiate and the WebSocket were balanced to different backends)", markdown);
         Assert.Contains("- memory, affinity off: the problem sticky sessions solve: with every request balanced on its own, 270 of 300 users looked logged out before anything died", markdown);
         Assert.Contains("backend 2 served 75% of the requests (imbalance 2.25)", markdown);
         // One lesson per setup, with its own figures.
