@@ -1,16 +1,23 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Options;
+using StickyLb.Proxy.Gateway;
 
 namespace StickyLb.Proxy.Backends;
 
 /// <summary>
 /// Asks a backend's <c>/healthz</c> directly (not through the gateway): the supervisor's readiness
-/// check and the admin API's session counts.
+/// check and the admin API's session counts. Only BackendApp answers it: in front of an app the gateway does
+/// not run, it asks only when the active probe asks the same path (the app has one), so that an app without
+/// it is not sent a request that answers 404 every time the dashboard refreshes; its sessions show as 0.
 /// </summary>
-internal sealed class BackendProbe : IDisposable
+internal sealed class BackendProbe(IOptions<GatewayOptions> options, IConfiguration configuration) : IDisposable
 {
     /// <summary>The backend's health path.</summary>
     public const string HealthPath = "/healthz";
+
+    /// <summary>The active probe's path as the <c>ReverseProxy</c> section may name it.</summary>
+    private const string ConfiguredProbePath = "ReverseProxy:Clusters:" + GatewayOptions.ClusterId + ":HealthCheck:Active:Path";
 
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
 
@@ -31,6 +38,11 @@ internal sealed class BackendProbe : IDisposable
     /// </summary>
     public async Task<BackendHealthReport?> GetHealthAsync(Uri address, CancellationToken cancellationToken)
     {
+        if (!AsksBackends)
+        {
+            return null;
+        }
+
         try
         {
             using var response = await _client.GetAsync(new Uri(address, HealthPath), cancellationToken);
@@ -44,6 +56,10 @@ internal sealed class BackendProbe : IDisposable
             return null;
         }
     }
+
+    /// <summary>Whether the backends answer <see cref="HealthPath"/>: the gateway spawned them, or the probe asks it too.</summary>
+    public bool AsksBackends => options.Value.Spawn
+        || string.Equals(options.Value.HealthPath ?? configuration[ConfiguredProbePath], HealthPath, StringComparison.Ordinal);
 
     public void Dispose() => _client.Dispose();
 }
