@@ -27,7 +27,7 @@ internal static class GatewayCommandLine
         new("--certificate-key", "Gateway:CertificateKey", "PATH", "none", "the PEM private key of --certificate"),
         new("--port", "Gateway:Port", "PORT", "5000", "the port of the default listener on 127.0.0.1 when no --listen is given (0: any free port)"),
         new("--admin-port", "Gateway:AdminPort", "PORT", "5001", "the admin API, dashboard and /metrics port on 127.0.0.1, when no --admin-listen is given"),
-        new("--admin-listen", "Gateway:AdminListen", "URL", "http://127.0.0.1:5001", "the admin API, dashboard and /metrics URL (any address; not with --admin-port); off loopback every request needs Authorization: Bearer <token>, the token from $STICKYLB_ADMIN_TOKEN"),
+        new("--admin-listen", "Gateway:AdminListen", "URL", "http://127.0.0.1:5001", "the admin API, dashboard and /metrics URL, http:// or https:// (any address; not with --admin-port); off loopback every request needs Authorization: Bearer <token>, the token from $STICKYLB_ADMIN_TOKEN"),
         new("--backend-port", "Gateway:BackendPort", "PORT", "5101", "the port of spawned backend 1; backend N gets this + N - 1"),
         new("--idle-timeout", "Gateway:IdleTimeout", "SECONDS", "1200", "how long a session lives without a request, on every spawned backend"),
         new("--spawn", "Gateway:Spawn", "true|false", "true", "spawn and supervise the backends, or proxy to the configured destinations"),
@@ -148,7 +148,7 @@ internal static class GatewayCommandLine
         var width = Options.Max(o => o.Name.Length + 1 + o.Values.Length);
         foreach (var option in Options)
         {
-            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"  {(option.Name + " " + option.Values).PadRight(width)}  {option.Description} (default: {option.Default}){(option.Repeatable ? " [repeatable]" : "")}");
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture, $"  {(option.Name + " " + option.Values).PadRight(width)}  {option.Description} (default: {option.Default})");
         }
 
         text.AppendLine();
