@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Http.Connections.Client;
 using Microsoft.AspNetCore.SignalR.Client;
 
 namespace StickyLb.Tests.Infrastructure;
@@ -24,10 +25,18 @@ internal sealed class LiveClient(HubConnection connection) : IAsyncDisposable
     public HubConnectionState State => connection.State;
 
     /// <summary>Connects through <paramref name="gateway"/>; throws when the connection cannot be made within <paramref name="timeout"/>.</summary>
-    public static async Task<LiveClient> ConnectAsync(Uri gateway, HttpTransportType transport, CookieContainer cookies, TimeSpan timeout)
+    public static Task<LiveClient> ConnectAsync(Uri gateway, HttpTransportType transport, CookieContainer cookies, TimeSpan timeout) =>
+        ConnectAsync(gateway, transport, cookies, timeout, configure: null);
+
+    /// <summary>As <see cref="ConnectAsync(Uri, HttpTransportType, CookieContainer, TimeSpan)"/>, with the client's options set further by <paramref name="configure"/>.</summary>
+    public static async Task<LiveClient> ConnectAsync(Uri gateway, HttpTransportType transport, CookieContainer cookies, TimeSpan timeout, Action<HttpConnectionOptions>? configure)
     {
         var connection = new HubConnectionBuilder()
-            .WithUrl(new Uri(gateway, HubPath), transport, options => options.Cookies = cookies)
+            .WithUrl(new Uri(gateway, HubPath), transport, options =>
+            {
+                options.Cookies = cookies;
+                configure?.Invoke(options);
+            })
             .Build();
         // The client's own ServerTimeout stays at its default (30 s): a close within 2 s of a kill is the
         // gateway closing the connection, never the client giving up on a silent server.

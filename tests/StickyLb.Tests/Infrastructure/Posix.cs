@@ -50,6 +50,46 @@ internal static partial class Posix
         return true;
     }
 
+    /// <summary>
+    /// Waits (polling /proc) until every thread of process <paramref name="pid"/> is stopped: SIGSTOP is delivered
+    /// asynchronously, and a thread still running on the other core answered one more request after kill(2)
+    /// had returned (a CI failure of the hung-store test). False on timeout.
+    /// </summary>
+    public static async Task<bool> WaitUntilStoppedAsync(int pid, TimeSpan timeout)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!IsStopped(pid))
+        {
+            if (stopwatch.Elapsed > timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(5);
+        }
+
+        return true;
+    }
+
+    private static bool IsStopped(int pid)
+    {
+        try
+        {
+            return Directory.EnumerateDirectories($"/proc/{pid}/task").All(task =>
+            {
+                // The state follows the command name, which is in parentheses and may hold anything.
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var state = stat[(stat.LastIndexOf(')') + 2)..].TrimStart()[0];
+                return state is 'T' or 't';
+            });
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The process or a thread has gone meanwhile: nothing of it runs.
+            return true;
+        }
+    }
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int sig);
 }

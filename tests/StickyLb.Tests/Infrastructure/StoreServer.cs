@@ -80,20 +80,35 @@ internal sealed class StoreServer : IAsyncDisposable
     public Task<ConnectionMultiplexer> ConnectAsync() =>
         ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { Endpoint }, Password = Password, AllowAdmin = true, SyncTimeout = 5000, AsyncTimeout = 5000 });
 
-    /// <summary>SIGSTOP: the server hangs with its connections open, as an overloaded or swapping one does. <see cref="Resume"/> undoes it.</summary>
-    public void Pause() => SignalAll(Posix.SigStop);
+    /// <summary>
+    /// SIGSTOP, and the wait until every thread has stopped: the server hangs with its connections open, as an
+    /// overloaded or swapping one does. <see cref="Resume"/> undoes it.
+    /// </summary>
+    public async Task PauseAsync()
+    {
+        foreach (var pid in SignalAll(Posix.SigStop))
+        {
+            if (!await Posix.WaitUntilStoppedAsync(pid, TimeSpan.FromSeconds(5)))
+            {
+                throw new TimeoutException($"Store process {pid} did not stop within 5 s of SIGSTOP.");
+            }
+        }
+    }
 
-    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
-    public void Resume() => SignalAll(Posix.SigCont);
+    /// <summary>SIGCONT after <see cref="PauseAsync"/>.</summary>
+    public void Resume() => _ = SignalAll(Posix.SigCont);
 
     /// <summary>Signals the server and its descendants: <c>dotnet garnet-server</c> runs Garnet as a child.</summary>
-    private void SignalAll(int signal)
+    private List<int> SignalAll(int signal)
     {
         var process = _process ?? throw new InvalidOperationException("The server is not running.");
-        foreach (var pid in ProcessTree.Descendants(process.Id).Select(p => p.Pid).Prepend(process.Id))
+        var pids = ProcessTree.Descendants(process.Id).Select(p => p.Pid).Prepend(process.Id).ToList();
+        foreach (var pid in pids)
         {
             Posix.Signal(pid, signal);
         }
+
+        return pids;
     }
 
     /// <summary>SIGKILL: what a crash does. The whole tree: <c>dotnet garnet-server</c> runs Garnet as a child.</summary>

@@ -158,7 +158,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
 
         // SIGSTOP: the store's port still accepts connections, and nothing answers.
         var during = new List<(HttpStatusCode Status, string? Type, TimeSpan Elapsed)>();
-        store.Pause();
+        await store.PauseAsync();
         try
         {
             foreach (var user in users)

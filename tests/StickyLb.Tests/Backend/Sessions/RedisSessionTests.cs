@@ -121,7 +121,7 @@ public sealed class RedisSessionTests
         using var browser = backend.CreateBrowser();
         using var before = await browser.PostAsJsonAsync("/cart/items", new { item = "before" });
 
-        server.Pause();
+        await server.PauseAsync();
         (HttpStatusCode Status, string? Type, TimeSpan Elapsed) whoAmI, addToCart;
         try
         {
