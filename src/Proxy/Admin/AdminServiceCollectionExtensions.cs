@@ -1,17 +1,15 @@
 using Microsoft.AspNetCore.Routing.Matching;
-using StickyLb.Proxy.Metrics;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace StickyLb.Proxy.Admin;
 
-/// <summary>Registers what the admin API needs.</summary>
+/// <summary>Registers what the admin API needs of its own: the listener rule and problem details.</summary>
 internal static class AdminServiceCollectionExtensions
 {
     public static IServiceCollection AddAdminApi(this IServiceCollection services)
     {
-        services.AddSingleton<MatcherPolicy, ListenerMatcherPolicy>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
         services.AddProblemDetails();
-        services.AddSingleton<Simulation.UserSimulation>();
-        services.AddGatewayMetrics();
         return services;
     }
 }

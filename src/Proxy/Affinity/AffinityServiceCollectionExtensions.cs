@@ -1,4 +1,4 @@
-using StickyLb.Proxy.Drain;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.SessionAffinity;
 
 namespace StickyLb.Proxy.Affinity;
@@ -8,13 +8,12 @@ internal static class AffinityServiceCollectionExtensions
 {
     public static IServiceCollection AddStickySessions(this IServiceCollection services)
     {
-        services.AddSingleton<AffinityCounters>();
-        services.AddSingleton<FailoverSwitch>();
-        services.AddSingleton<ISessionAffinityPolicy, ServerCookiePolicy>();
-        services.AddSingleton<IAffinityFailurePolicy, GatewayFailoverPolicy>();
-        services.AddSingleton<InFlightFailover>();
-        services.AddSingleton<DrainRegistry>();
-        services.AddSingleton(TimeProvider.System);
+        services.TryAddSingleton<AffinityCounters>();
+        services.TryAddSingleton<FailoverSwitch>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionAffinityPolicy, ServerCookiePolicy>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IAffinityFailurePolicy, GatewayFailoverPolicy>());
+        services.TryAddSingleton<InFlightFailover>();
+        services.TryAddSingleton(TimeProvider.System);
         return services;
     }
 

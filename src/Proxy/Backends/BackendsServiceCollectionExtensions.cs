@@ -1,6 +1,4 @@
-using StickyLb.Proxy.Replicated;
-using StickyLb.Proxy.Store;
-using Yarp.ReverseProxy.Model;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace StickyLb.Proxy.Backends;
 
@@ -9,35 +7,17 @@ internal static class BackendsServiceCollectionExtensions
 {
     public static IServiceCollection AddBackendSupervisor(this IServiceCollection services)
     {
-        // The store starts before the backends, which connect to it at start-up.
-        services.AddSingleton<StoreSupervisor>();
-        services.AddHostedService(provider => provider.GetRequiredService<StoreSupervisor>());
-        services.AddSingleton<BackendProbe>();
-        services.AddSingleton<ClusterPeers>();
-        services.AddSingleton<BackendRequestCounters>();
-        services.AddSingleton<BackendSupervisor>();
+        services.TryAddSingleton<BackendProbe>();
+        services.TryAddSingleton<BackendRequestCounters>();
+        services.TryAddSingleton<BackendSupervisor>();
         services.AddHostedService(provider => provider.GetRequiredService<BackendSupervisor>());
         return services;
     }
 
-    /// <summary>
-    /// A proxy pipeline step, after load balancing: counts the request for the one destination
-    /// chosen. Its cost per request is one dictionary lookup and one interlocked increment.
-    /// </summary>
+    /// <summary>A proxy pipeline step, after load balancing: counts the request for the one destination chosen (<see cref="BackendRequestCountingMiddleware"/>).</summary>
     public static IReverseProxyApplicationBuilder UseBackendRequestCounting(this IReverseProxyApplicationBuilder proxy)
     {
-        var counters = proxy.ApplicationServices.GetRequiredService<BackendRequestCounters>();
-        // The RequestDelegate overload: the Func<Task> one would allocate a closure per request.
-        proxy.Use((HttpContext context, RequestDelegate next) =>
-        {
-            var destinations = context.GetReverseProxyFeature().AvailableDestinations;
-            if (destinations.Count == 1)
-            {
-                counters.Increment(destinations[0].DestinationId);
-            }
-
-            return next(context);
-        });
+        proxy.UseMiddleware<BackendRequestCountingMiddleware>();
         return proxy;
     }
 }

@@ -2,22 +2,20 @@ using Yarp.ReverseProxy.Model;
 
 namespace StickyLb.Proxy.Drain;
 
-/// <summary>The proxy pipeline's drain step, between session affinity and load balancing.</summary>
-internal static class DrainMiddleware
+/// <summary>
+/// The proxy pipeline's drain step, between session affinity and load balancing: while a backend drains, a
+/// request not pinned to it does not get it among its available destinations. Nothing to do while none drains.
+/// </summary>
+internal sealed class DrainMiddleware(RequestDelegate next, DrainRegistry registry)
 {
-    public static IReverseProxyApplicationBuilder UseDrain(this IReverseProxyApplicationBuilder proxy)
+    public Task InvokeAsync(HttpContext context)
     {
-        var registry = proxy.ApplicationServices.GetRequiredService<DrainRegistry>();
-        proxy.Use((context, next) =>
+        if (registry.Any)
         {
-            if (registry.Any)
-            {
-                var feature = context.GetReverseProxyFeature();
-                feature.AvailableDestinations = registry.ForRequest(context, feature.Route.Cluster!, feature.AvailableDestinations);
-            }
+            var feature = context.GetReverseProxyFeature();
+            feature.AvailableDestinations = registry.ForRequest(context, feature.Route.Cluster!, feature.AvailableDestinations);
+        }
 
-            return next();
-        });
-        return proxy;
+        return next(context);
     }
 }

@@ -7,6 +7,9 @@ using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Forwarding;
 using StickyLb.Proxy.Health;
 using StickyLb.Proxy.Live;
+using StickyLb.Proxy.Metrics;
+using StickyLb.Proxy.Replicated;
+using StickyLb.Proxy.Simulation;
 using StickyLb.Proxy.Store;
 
 namespace StickyLb.Proxy.Gateway;
@@ -36,10 +39,16 @@ internal static class GatewayApp
         builder.Services.AddSingleton(listeners);
 
         builder.Services.AddStickySessions();
+        builder.Services.AddDrain();
         builder.Services.AddHealthSignals();
+        // Hosted services start in this order: the store before the backends, which connect to it as they start.
+        builder.Services.AddSessionStore();
+        builder.Services.AddClusterPeers();
         builder.Services.AddBackendSupervisor();
-        builder.Services.AddAdminApi();
         builder.Services.AddLiveConnections();
+        builder.Services.AddGatewayMetrics();
+        builder.Services.AddUserSimulation();
+        builder.Services.AddAdminApi();
         builder.Services.AddReverseProxy()
             .LoadFromConfig(builder.Configuration.GetSection("ReverseProxy"))
             .AddConfigFilter<SpawnedDestinationsFilter>()

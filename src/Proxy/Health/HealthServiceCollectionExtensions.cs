@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 
@@ -14,6 +15,7 @@ internal static class HealthServiceCollectionExtensions
         services.AddSingleton<IActiveHealthCheckPolicy>(provider => provider.GetRequiredService<ConsecutiveFailuresSinceStartPolicy>());
         services.AddSingleton<DestinationHealthSignal>();
         services.AddSingleton<RecentTraffic>();
+        services.TryAddSingleton(TimeProvider.System);
         return services;
     }
 
