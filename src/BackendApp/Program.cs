@@ -2,6 +2,7 @@ using StickyLb.BackendApp.Endpoints;
 using StickyLb.BackendApp.Hosting;
 using StickyLb.BackendApp.Live;
 using StickyLb.BackendApp.Sessions;
+using StickyLb.Shared;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddBackendDefaults();
@@ -15,7 +16,7 @@ app.UseBackendDefaults();
 // connection, not the session (LiveServiceCollectionExtensions.IsLivePath says why it stays out too). The key
 // ring gate holds a session request until the key ring is readable, so that a cookie is never dropped.
 app.UseWhen(
-    context => !context.Request.Path.StartsWithSegments(HealthEndpoints.Path)
+    context => !context.Request.Path.StartsWithSegments(HealthResponse.Path)
         && !context.Request.Path.StartsWithSegments(ClientEndpoints.Path)
         && !LiveServiceCollectionExtensions.IsLivePath(context.Request.Path),
     branch => branch.UseMiddleware<KeyRingGate>().UseSession());

@@ -2,18 +2,16 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using StickyLb.BackendApp.Hosting;
 using StickyLb.BackendApp.Sessions;
+using StickyLb.Shared;
 
 namespace StickyLb.BackendApp.Endpoints;
 
 /// <summary><c>GET /healthz</c>: the gateway's active health probe and the dashboard's session count.</summary>
 internal static class HealthEndpoints
 {
-    /// <summary>The health endpoint's path; requests to it bypass the session middleware.</summary>
-    public const string Path = "/healthz";
-
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Path, GetHealthAsync);
+        app.MapGet(HealthResponse.Path, GetHealthAsync);
         return app;
     }
 
@@ -22,7 +20,7 @@ internal static class HealthEndpoints
         ISessionCount sessions, IStoreHealth store, IOptions<BackendOptions> options, CancellationToken cancellationToken)
     {
         var healthy = await store.IsReachableAsync(cancellationToken);
-        var report = new HealthResponse(healthy ? "healthy" : "unhealthy", options.Value.Id, await sessions.CountAsync(cancellationToken), options.Value.Store, Environment.ProcessId, Environment.WorkingSet, store.Members);
+        var report = new HealthResponse(healthy ? HealthStatus.Healthy : HealthStatus.Unhealthy, options.Value.Id, await sessions.CountAsync(cancellationToken), options.Value.Store, Environment.ProcessId, Environment.WorkingSet, store.Members);
         return TypedResults.Json(report, statusCode: healthy ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -3,32 +3,32 @@ using StickyLb.Shared;
 
 namespace StickyLb.BackendApp.Hosting;
 
-/// <summary>Settings of one BackendApp process, bound from the <c>Backend</c> section.</summary>
+/// <summary>
+/// Settings of one BackendApp process, bound from the <c>Backend</c> section. The keys the gateway sets when
+/// it spawns a backend are <see cref="BackendConfigurationKeys"/>, which its launcher writes too.
+/// </summary>
 internal sealed class BackendOptions : IValidatableObject
 {
     /// <summary>The configuration section these options bind to.</summary>
-    public const string Section = "Backend";
+    public const string Section = BackendConfigurationKeys.Section;
 
     /// <summary>
     /// The backend's id, the same as its YARP destination id ("1", "2", ...). Sent as <c>X-Backend</c>
     /// and in every JSON answer. Default "1".
     /// </summary>
     [Required]
+    [ConfigurationKeyName(BackendConfigurationKeys.Id)]
     [RegularExpression("^[A-Za-z0-9_-]{1,64}$", ErrorMessage = "Backend:Id must be 1 to 64 letters, digits, '-' or '_'.")]
     public string Id { get; set; } = "1";
 
-    /// <summary>Memory mode: sessions live in this process only.</summary>
-    public const string MemoryStore = "memory";
-
-    /// <summary>Redis mode: sessions and the key ring live in a shared Redis-protocol store.</summary>
-    public const string RedisStore = "redis";
-
-    /// <summary>Replicated mode: every backend holds every session, replicated among them (the <c>Replicated</c> section).</summary>
-    public const string ReplicatedStore = "replicated";
-
-    /// <summary>Where sessions live: <c>memory</c> (this process only), <c>redis</c> (shared) or <c>replicated</c> (on every backend). Default <c>memory</c>.</summary>
-    [RegularExpression("^(memory|redis|replicated)$", ErrorMessage = "Backend:Store must be 'memory', 'redis' or 'replicated'.")]
-    public string Store { get; set; } = MemoryStore;
+    /// <summary>
+    /// Where sessions live: <c>memory</c> (this process only), <c>redis</c> (shared: sessions and the key ring in a
+    /// Redis-protocol store) or <c>replicated</c> (on every backend, the <c>Replicated</c> section); see
+    /// <see cref="StoreModeNames"/>. Default <c>memory</c>.
+    /// </summary>
+    [ConfigurationKeyName(BackendConfigurationKeys.Store)]
+    [RegularExpression(StoreModeNames.Pattern, ErrorMessage = "Backend:Store must be 'memory', 'redis' or 'replicated'.")]
+    public string Store { get; set; } = StoreModeNames.Memory;
 
     /// <summary>
     /// The store as a StackExchange.Redis configuration string (<c>host:port</c>, with <c>password=</c>,
@@ -36,6 +36,7 @@ internal sealed class BackendOptions : IValidatableObject
     /// (<c>Backend__Redis</c>), never on the command line, where it and its password would be visible to
     /// every user of the machine. Default none.
     /// </summary>
+    [ConfigurationKeyName(BackendConfigurationKeys.Redis)]
     public string? Redis { get; set; }
 
     /// <summary>
@@ -49,9 +50,11 @@ internal sealed class BackendOptions : IValidatableObject
     /// is gone, so a gateway that dies without cleaning up leaves no orphans. 0 (default): no watch.
     /// </summary>
     [Range(0, int.MaxValue)]
+    [ConfigurationKeyName(BackendConfigurationKeys.ParentPid)]
     public int ParentPid { get; set; }
 
     /// <summary>How long an idle session lives. Default 20 minutes.</summary>
+    [ConfigurationKeyName(BackendConfigurationKeys.IdleTimeout)]
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(20);
 
     /// <summary>
@@ -70,11 +73,11 @@ internal sealed class BackendOptions : IValidatableObject
             yield return new ValidationResult($"Backend:TrustedProxies '{invalid}' is not an IP address or a CIDR network (e.g. 10.0.0.5 or 10.0.0.0/24).", [nameof(TrustedProxies)]);
         }
 
-        if (Store == RedisStore && string.IsNullOrWhiteSpace(Redis))
+        if (Store == StoreModeNames.Redis && string.IsNullOrWhiteSpace(Redis))
         {
             yield return new ValidationResult("Backend:Redis (host:port) is required with Backend:Store redis.", [nameof(Redis)]);
         }
-        else if (Store == RedisStore && !StoreConfiguration.TryParse(Redis!, out _, out var error))
+        else if (Store == StoreModeNames.Redis && !StoreConfiguration.TryParse(Redis!, out _, out var error))
         {
             yield return new ValidationResult($"Backend:Redis '{StoreConfiguration.Mask(Redis!)}' is not a StackExchange.Redis configuration string: {error}", [nameof(Redis)]);
         }

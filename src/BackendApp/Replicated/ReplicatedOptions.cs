@@ -1,22 +1,17 @@
 using System.ComponentModel.DataAnnotations;
+using StickyLb.Shared;
 
 namespace StickyLb.BackendApp.Replicated;
 
 /// <summary>
 /// Settings of replicated mode, bound from the <c>Replicated</c> section. The gateway hands them to
 /// the backends it spawns in the environment (<c>Replicated__Port</c>, <c>Replicated__Seeds</c>,
-/// <c>Replicated__Replication</c>).
+/// <c>Replicated__Replication</c>): the keys the gateway sets are <see cref="ReplicatedConfigurationKeys"/>.
 /// </summary>
 internal sealed class ReplicatedOptions : IValidatableObject
 {
     /// <summary>The configuration section these options bind to.</summary>
-    public const string Section = "Replicated";
-
-    /// <summary>Synchronous replication: majority writes and majority reads.</summary>
-    public const string Sync = "sync";
-
-    /// <summary>Asynchronous replication: local writes and reads, spread in the background.</summary>
-    public const string Async = "async";
+    public const string Section = ReplicatedConfigurationKeys.Section;
 
     /// <summary>The address the cluster transport binds to and advertises. Default 127.0.0.1.</summary>
     [Required]
@@ -24,6 +19,7 @@ internal sealed class ReplicatedOptions : IValidatableObject
 
     /// <summary>The cluster transport's port; 0 picks a free one (a node no one needs to find). Default 0.</summary>
     [Range(0, 65535)]
+    [ConfigurationKeyName(ReplicatedConfigurationKeys.Port)]
     public int Port { get; set; }
 
     /// <summary>
@@ -31,11 +27,13 @@ internal sealed class ReplicatedOptions : IValidatableObject
     /// one) may start a new cluster when none of the others answers; a node that lists only others
     /// always joins them. Default none: this node starts a cluster of its own.
     /// </summary>
+    [ConfigurationKeyName(ReplicatedConfigurationKeys.Seeds)]
     public string? Seeds { get; set; }
 
-    /// <summary><c>sync</c> (default) or <c>async</c>: see <see cref="Sync"/> and <see cref="Async"/>.</summary>
-    [RegularExpression("^(sync|async)$", ErrorMessage = "Replicated:Replication must be 'sync' or 'async'.")]
-    public string Replication { get; set; } = Sync;
+    /// <summary><c>sync</c> (default) or <c>async</c>: see <see cref="ReplicationModeNames"/>.</summary>
+    [ConfigurationKeyName(ReplicatedConfigurationKeys.Replication)]
+    [RegularExpression(ReplicationModeNames.Pattern, ErrorMessage = "Replicated:Replication must be 'sync' or 'async'.")]
+    public string Replication { get; set; } = ReplicationModeNames.Sync;
 
     /// <summary>
     /// How many replicated dictionaries the sessions are spread over. Gossip repairs one whole shard at
@@ -59,7 +57,7 @@ internal sealed class ReplicatedOptions : IValidatableObject
     public bool DownDeadPeers { get; set; } = true;
 
     /// <summary>Whether writes and reads wait for a majority of the nodes.</summary>
-    public bool IsSync => Replication == Sync;
+    public bool IsSync => Replication == ReplicationModeNames.Sync;
 
     /// <summary>The seed nodes as <c>host:port</c> pairs, in order.</summary>
     public IReadOnlyList<string> SeedList =>

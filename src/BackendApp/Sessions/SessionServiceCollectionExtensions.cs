@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using StickyLb.BackendApp.Hosting;
 using StickyLb.BackendApp.Redis;
 using StickyLb.BackendApp.Replicated;
+using StickyLb.Shared;
 
 namespace StickyLb.BackendApp.Sessions;
 
@@ -20,8 +21,9 @@ internal static class SessionServiceCollectionExtensions
     public static WebApplicationBuilder AddBackendSessions(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        var replicated = string.Equals(builder.Configuration["Backend:Store"], BackendOptions.ReplicatedStore, StringComparison.OrdinalIgnoreCase);
-        if (string.Equals(builder.Configuration["Backend:Store"], BackendOptions.RedisStore, StringComparison.OrdinalIgnoreCase))
+        var store = builder.Configuration[BackendConfigurationKeys.Path(BackendConfigurationKeys.Store)];
+        var replicated = string.Equals(store, StoreModeNames.Replicated, StringComparison.OrdinalIgnoreCase);
+        if (string.Equals(store, StoreModeNames.Redis, StringComparison.OrdinalIgnoreCase))
         {
             services.AddRedisSessionStore();
         }

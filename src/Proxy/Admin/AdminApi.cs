@@ -145,17 +145,17 @@ internal static class AdminApi
     {
         if (store.Configuration is not { } configuration)
         {
-            return TypedResults.Ok(new StoreStatus(options.Value.Store.ToString().ToLowerInvariant(), null, [], null, null, null));
+            return TypedResults.Ok(new StoreStatus(options.Value.Store.Name(), null, [], null, null, null));
         }
 
         var parsed = StoreConfiguration.Parse(configuration);
         var (answer, primary) = await StoreProbe.DescribeAsync(configuration, StoreProbeTimeout, cancellationToken);
         return TypedResults.Ok(new StoreStatus(
-            "redis", store.Kind, [.. parsed.EndPoints.Select(EndPointCollection.ToString)], parsed.ServiceName, answer == StoreAnswer.Answers, primary));
+            StoreModeNames.Redis, store.Kind, [.. parsed.EndPoints.Select(EndPointCollection.ToString)], parsed.ServiceName, answer == StoreAnswer.Answers, primary));
     }
 
     public static Ok<GatewaySettings> GetSettings(IOptions<GatewayOptions> options, FailoverSwitch failover) =>
-        TypedResults.Ok(new GatewaySettings(options.Value.Store.ToString().ToLowerInvariant(), failover.Current.ToString(), AffinityName(options.Value)));
+        TypedResults.Ok(new GatewaySettings(options.Value.Store.Name(), failover.Current.ToString(), AffinityName(options.Value)));
 
     public static async Task<Results<Ok<GatewaySettings>, ProblemHttpResult>> PutSettingsAsync(
         HttpRequest request, IOptions<GatewayOptions> options, FailoverSwitch failover)
@@ -166,10 +166,10 @@ internal static class AdminApi
             return problem;
         }
 
-        var store = options.Value.Store.ToString();
+        var store = options.Value.Store.Name();
         if (update!.Store is not null && !string.Equals(update.Store, store, StringComparison.OrdinalIgnoreCase))
         {
-            return BadRequest($"The store cannot change while the gateway runs (it is {store.ToLowerInvariant()}); restart it with --store.");
+            return BadRequest($"The store cannot change while the gateway runs (it is {store}); restart it with --store.");
         }
 
         if (update.Failover is not null)
@@ -183,7 +183,7 @@ internal static class AdminApi
             failover.Set(mode);
         }
 
-        return TypedResults.Ok(new GatewaySettings(store.ToLowerInvariant(), failover.Current.ToString(), AffinityName(options.Value)));
+        return TypedResults.Ok(new GatewaySettings(store, failover.Current.ToString(), AffinityName(options.Value)));
     }
 
     private static string AffinityName(GatewayOptions options) => options.IsAffinityOn ? "on" : "off";
@@ -236,7 +236,7 @@ internal static class AdminApi
         // A backend this gateway does not run is never "stopped": its health says whether it answers.
         var running = state is null || state != BackendState.Stopped;
         var (sessions, memoryBytes) = (0, 0L);
-        if (running && healthText != "unhealthy")
+        if (running && HealthStatus.IsUp(healthText))
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(SessionsProbeTimeout);

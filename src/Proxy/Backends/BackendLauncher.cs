@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Processes;
+using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Backends;
 
@@ -12,8 +13,8 @@ internal static class BackendLauncher
 {
     private const string AppName = "BackendApp";
 
-    /// <summary>The environment variable that hands a backend the store's configuration string (<c>Backend:Redis</c>).</summary>
-    public const string StoreVariable = "Backend__Redis";
+    /// <summary>The environment variable that hands a backend the store's configuration string (<c>Backend__Redis</c>).</summary>
+    public static readonly string StoreVariable = BackendConfigurationKeys.EnvironmentVariable(BackendConfigurationKeys.Redis);
 
     /// <param name="storeConfiguration">The shared store's configuration string in redis mode, else null.</param>
     public static ProcessStartInfo CreateStartInfo(string id, Uri address, GatewayOptions options, string? storeConfiguration)
@@ -26,10 +27,10 @@ internal static class BackendLauncher
 
         startInfo.ArgumentList.Add("--urls");
         startInfo.ArgumentList.Add(address.ToString().TrimEnd('/'));
-        startInfo.ArgumentList.Add("--Backend:Id");
+        startInfo.ArgumentList.Add(BackendConfigurationKeys.CommandLineOption(BackendConfigurationKeys.Id));
         startInfo.ArgumentList.Add(id);
-        startInfo.ArgumentList.Add("--Backend:Store");
-        startInfo.ArgumentList.Add(options.Store.ToString().ToLowerInvariant());
+        startInfo.ArgumentList.Add(BackendConfigurationKeys.CommandLineOption(BackendConfigurationKeys.Store));
+        startInfo.ArgumentList.Add(options.Store.Name());
         // In the environment, not on the command line: any user of the machine can read a process's
         // command line (ps), and the string may hold the store's password.
         startInfo.Environment.Remove(StoreVariable);
@@ -38,9 +39,9 @@ internal static class BackendLauncher
             startInfo.Environment[StoreVariable] = storeConfiguration;
         }
 
-        startInfo.ArgumentList.Add("--Backend:IdleTimeout");
+        startInfo.ArgumentList.Add(BackendConfigurationKeys.CommandLineOption(BackendConfigurationKeys.IdleTimeout));
         startInfo.ArgumentList.Add(TimeSpan.FromSeconds(options.IdleTimeout).ToString("c", System.Globalization.CultureInfo.InvariantCulture));
-        startInfo.ArgumentList.Add("--Backend:ParentPid");
+        startInfo.ArgumentList.Add(BackendConfigurationKeys.CommandLineOption(BackendConfigurationKeys.ParentPid));
         startInfo.ArgumentList.Add(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         startInfo.WorkingDirectory = folder;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.Options;
 using StickyLb.Proxy.Gateway;
+using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Backends;
 
@@ -13,9 +14,6 @@ namespace StickyLb.Proxy.Backends;
 /// </summary>
 internal sealed class BackendProbe(IOptions<GatewayOptions> options, IConfiguration configuration) : IDisposable
 {
-    /// <summary>The backend's health path.</summary>
-    public const string HealthPath = "/healthz";
-
     /// <summary>The active probe's path as the <c>ReverseProxy</c> section may name it.</summary>
     private const string ConfiguredProbePath = "ReverseProxy:Clusters:" + GatewayOptions.ClusterId + ":HealthCheck:Active:Path";
 
@@ -36,7 +34,7 @@ internal sealed class BackendProbe(IOptions<GatewayOptions> options, IConfigurat
     /// The backend's health report, or null when it does not answer in time. A backend that answers 503
     /// because its store is out (redis mode) reports too: it runs, and serves once the store is back.
     /// </summary>
-    public async Task<BackendHealthReport?> GetHealthAsync(Uri address, CancellationToken cancellationToken)
+    public async Task<HealthResponse?> GetHealthAsync(Uri address, CancellationToken cancellationToken)
     {
         if (!AsksBackends)
         {
@@ -45,9 +43,9 @@ internal sealed class BackendProbe(IOptions<GatewayOptions> options, IConfigurat
 
         try
         {
-            using var response = await _client.GetAsync(new Uri(address, HealthPath), cancellationToken);
+            using var response = await _client.GetAsync(new Uri(address, HealthResponse.Path), cancellationToken);
             return response.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable
-                ? await response.Content.ReadFromJsonAsync<BackendHealthReport>(cancellationToken)
+                ? await response.Content.ReadFromJsonAsync<HealthResponse>(cancellationToken)
                 : null;
         }
         catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException
@@ -57,9 +55,9 @@ internal sealed class BackendProbe(IOptions<GatewayOptions> options, IConfigurat
         }
     }
 
-    /// <summary>Whether the backends answer <see cref="HealthPath"/>: the gateway spawned them, or the probe asks it too.</summary>
+    /// <summary>Whether the backends answer <see cref="HealthResponse.Path"/>: the gateway spawned them, or the probe asks it too.</summary>
     public bool AsksBackends => options.Value.Spawn
-        || string.Equals(options.Value.HealthPath ?? configuration[ConfiguredProbePath], HealthPath, StringComparison.Ordinal);
+        || string.Equals(options.Value.HealthPath ?? configuration[ConfiguredProbePath], HealthResponse.Path, StringComparison.Ordinal);
 
     public void Dispose() => _client.Dispose();
 }

@@ -3,6 +3,7 @@ using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Health;
 using StickyLb.Proxy.Replicated;
 using StickyLb.Proxy.Store;
+using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Backends;
 
@@ -167,7 +168,7 @@ internal sealed class BackendSupervisor : IHostedService, IDisposable
     /// A replicated backend is ready only once it has joined the others and holds their sessions
     /// (healthy); until then it answers 503 with its report.
     /// </summary>
-    private bool IsReady(BackendHealthReport report) => _options.Store != StoreMode.Replicated || report.Status == "healthy";
+    private bool IsReady(HealthResponse report) => _options.Store != StoreMode.Replicated || report.Status == HealthStatus.Healthy;
 
     private static string Describe(string lastLine) => lastLine.Length == 0 ? "it printed nothing." : lastLine;
 

@@ -26,7 +26,7 @@ internal sealed record CompareMode(StoreMode Store, FailoverMode Failover, bool 
         new(StoreMode.Memory, FailoverMode.Redistribute, Drain: true),
     ];
 
-    public string StoreName => Store.ToString().ToLowerInvariant();
+    public string StoreName => Store.Name();
 
     public override string ToString() => CompareRun.SetupName(StoreName, Failover.ToString(), Affinity, Drain);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Compare;
 
@@ -60,17 +61,17 @@ internal static class CompareReport
 
     private static string SessionLesson(CompareRun run) => (run.Store, run.Failover, run.Drain) switch
     {
-        ("memory", _, _) when !run.Affinity => FormattableString.Invariant(
+        (StoreModeNames.Memory, _, _) when !run.Affinity => FormattableString.Invariant(
             $"the problem sticky sessions solve: with every request balanced on its own, {run.LostBeforeKill} of {run.Users} users looked logged out before anything died (their session was on another backend); the load was even (imbalance {run.LoadImbalance:0.00}), for nothing."),
         (_, _, _) when !run.Affinity => FormattableString.Invariant(
             $"the session lives where every backend finds it, so affinity is not needed: nobody lost anything ({run.Kept} of {run.Users} kept) and the skewed phase spread evenly (imbalance {run.LoadImbalance:0.00})."),
-        ("memory", _, true) => FormattableString.Invariant(
+        (StoreModeNames.Memory, _, true) => FormattableString.Invariant(
             $"a planned restart. While backend 2 drained, {run.ArrivedOnStoppedBackend} of {run.ArrivedDuringDrain} new users were pinned to it, and {run.EndedBeforeStop} of its users finished and left with nothing to lose; the {run.UsersOnKilledBackend} still active when it stopped lost their session ({run.Lost} lost). A drain saves the users who finish in time, never those still active: in memory their session dies with the process."),
-        ("memory", "Return503Error", _) => FormattableString.Invariant(
+        (StoreModeNames.Memory, "Return503Error", _) => FormattableString.Invariant(
             $"the {run.UsersOnKilledBackend} users of backend 2 get 503 until it is back ({run.Failed} failed); their sessions live only if the process comes back, and in memory a killed process never does."),
-        ("memory", _, _) => FormattableString.Invariant(
+        (StoreModeNames.Memory, _, _) => FormattableString.Invariant(
             $"the {run.UsersOnKilledBackend} users of backend 2 are moved to another backend and look logged out ({run.Lost} lost); everyone else notices nothing. The price of stickiness before that: while its users were the active ones, backend 2 served {Share(run)} of the requests (imbalance {run.LoadImbalance:0.00}) and the others idled."),
-        ("redis", _, _) => FormattableString.Invariant(
+        (StoreModeNames.Redis, _, _) => FormattableString.Invariant(
             $"nobody notices ({run.Kept} of {run.Users} kept): every session lives in the store, at the price of a store to run (and to make survive: Sentinel) and a store round trip per request."),
         _ => FormattableString.Invariant(
             $"nobody notices ({run.Kept} of {run.Users} kept): every backend holds every session, at the price of every session in every backend's memory and every change sent to a majority of the backends."),

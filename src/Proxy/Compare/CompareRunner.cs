@@ -5,6 +5,7 @@ using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Simulation;
 using StickyLb.Proxy.Store;
+using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Compare;
 
@@ -179,7 +180,7 @@ internal sealed class CompareRunner(int users)
     private static async Task<long> MedianMemoryAsync(BackendProbe probe, BackendSupervisor supervisor, CancellationToken cancellationToken)
     {
         var reports = await Task.WhenAll(supervisor.Backends.Select(b => probe.GetHealthAsync(b.Address, cancellationToken)));
-        var memory = reports.OfType<BackendHealthReport>().Select(r => r.MemoryBytes).Order().ToArray();
+        var memory = reports.OfType<HealthResponse>().Select(r => r.MemoryBytes).Order().ToArray();
         return memory.Length == 0 ? 0 : memory[memory.Length / 2];
     }
 

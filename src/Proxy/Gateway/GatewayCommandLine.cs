@@ -1,4 +1,5 @@
 using System.Text;
+using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Gateway;
 
@@ -15,8 +16,8 @@ internal static class GatewayCommandLine
 
     public static readonly IReadOnlyList<Option> Options =
     [
-        new("--store", "Gateway:Store", "memory|redis|replicated", "memory", "where sessions live: each backend's memory, one shared store, or every backend (replicated)"),
-        new("--replication", "Gateway:Replication", "sync|async", "sync", "replicated mode: a change acknowledged by a majority of the backends, or locally"),
+        new("--store", "Gateway:Store", string.Join('|', StoreModeNames.All), StoreModeNames.Memory, "where sessions live: each backend's memory, one shared store, or every backend (replicated)"),
+        new("--replication", "Gateway:Replication", string.Join('|', ReplicationModeNames.All), ReplicationModeNames.Sync, "replicated mode: a change acknowledged by a majority of the backends, or locally"),
         new("--redis", "Gateway:Redis", "CONFIG", "an embedded store", "an existing store for redis mode, as a StackExchange.Redis configuration string"),
         new("--store-port", "Gateway:StorePort", "PORT", "6380", "the embedded store's port on 127.0.0.1"),
         new("--failover", "Gateway:Failover", "Redistribute|Return503Error", "Redistribute", "what a user pinned to a dead backend gets (flippable live)"),

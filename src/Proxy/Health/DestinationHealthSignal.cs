@@ -1,4 +1,5 @@
 using StickyLb.Proxy.Gateway;
+using StickyLb.Shared;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
@@ -31,18 +32,19 @@ internal sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDes
     }
 
     /// <summary>The destination's health as the admin API reports it: healthy, unhealthy or unknown.</summary>
-    public string Describe(string id) => TryFind(id, out _, out var destination) ? Describe(destination) : "unknown";
+    public string Describe(string id) => TryFind(id, out _, out var destination) ? Describe(destination) : HealthStatus.Unknown;
 
     /// <summary>The health of <paramref name="destination"/> as the admin API reports it: healthy, unhealthy or unknown.</summary>
     public static string Describe(DestinationState destination)
     {
-        var health = destination.Health;
-        if (health.Active == DestinationHealth.Unhealthy || health.Passive == DestinationHealth.Unhealthy)
+        // Unhealthy exactly when routing takes it out, so that HealthStatus.IsUp of this word is DestinationAvailability.IsUp.
+        if (!DestinationAvailability.IsUp(destination))
         {
-            return "unhealthy";
+            return HealthStatus.Unhealthy;
         }
 
-        return health.Active == DestinationHealth.Healthy || health.Passive == DestinationHealth.Healthy ? "healthy" : "unknown";
+        var health = destination.Health;
+        return health.Active == DestinationHealth.Healthy || health.Passive == DestinationHealth.Healthy ? HealthStatus.Healthy : HealthStatus.Unknown;
     }
 
     /// <summary>The destinations of the backends cluster, by id, as YARP currently has them.</summary>

@@ -1,3 +1,5 @@
+using StickyLb.Shared;
+
 namespace StickyLb.Proxy.Health;
 
 /// <summary>Names and defaults of the health feature.</summary>
@@ -18,9 +20,6 @@ internal static class HealthDefaults
     /// <summary>The share of the window's requests that must have failed before a backend leaves rotation.</summary>
     public const double FailureRateLimit = 0.5;
 
-    /// <summary>The spawned BackendApp's health path, the active probe's default when spawning.</summary>
-    public const string SpawnedHealthPath = "/healthz";
-
     /// <summary>The active probe's default path with <c>--spawn false</c>: every web app answers its root.</summary>
     public const string OwnAppHealthPath = "/";
 
@@ -28,7 +27,7 @@ internal static class HealthDefaults
     public const string NoHealthPath = "none";
 
     /// <summary>The active probe's path when neither <c>--health-path</c> nor the configuration names one.</summary>
-    public static string DefaultHealthPath(bool spawn) => spawn ? SpawnedHealthPath : OwnAppHealthPath;
+    public static string DefaultHealthPath(bool spawn) => spawn ? HealthResponse.Path : OwnAppHealthPath;
 
     /// <summary>Whether a <c>--health-path</c> value turns active probes off.</summary>
     public static bool IsNone(string healthPath) => string.Equals(healthPath, NoHealthPath, StringComparison.OrdinalIgnoreCase);

@@ -8,7 +8,7 @@ namespace StickyLb.Proxy.Health;
 /// The active probe's path for the <c>backends</c> cluster, so that YARP's own prober asks what the backends
 /// answer: <c>--health-path</c> when given (<c>none</c> turns active probes off, leaving passive health);
 /// else the <c>ReverseProxy</c> section's <c>HealthCheck:Active:Path</c> when it names one; else
-/// <see cref="HealthDefaults.SpawnedHealthPath"/> for the spawned BackendApp and <see cref="HealthDefaults.OwnAppHealthPath"/>
+/// <see cref="StickyLb.Shared.HealthResponse.Path"/> for the spawned BackendApp and <see cref="HealthDefaults.OwnAppHealthPath"/>
 /// with <c>--spawn false</c>, since most apps have no <c>/healthz</c> and a 404 there took every backend out.
 /// </summary>
 internal sealed class HealthPathFilter(IOptions<GatewayOptions> options) : IProxyConfigFilter

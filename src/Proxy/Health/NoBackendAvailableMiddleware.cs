@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Net.Http.Headers;
 using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Drain;
+using StickyLb.Shared;
 using Yarp.ReverseProxy.Model;
 
 namespace StickyLb.Proxy.Health;
@@ -26,7 +27,7 @@ internal sealed class NoBackendAvailableMiddleware(RequestDelegate next, ProbeOu
             .OrderBy(d => d.DestinationId.Length).ThenBy(d => d.DestinationId, StringComparer.Ordinal)
             .Select(Describe)
             .ToList();
-        var wrongPath = backends.Any(b => probes.Last(b.Id)?.WrongPath == true && b.Health == "unhealthy");
+        var wrongPath = backends.Any(b => probes.Last(b.Id)?.WrongPath == true && b.Health == HealthStatus.Unhealthy);
         var detail = backends.Count == 0
             ? "The backends cluster has no destinations."
             : "No backend can take this request. " + string.Join(" ", backends.Select(b => $"Backend {b.Id} ({b.Address}): {b.Reason}."))

@@ -4,6 +4,7 @@ using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Health;
 using StickyLb.Proxy.Live;
+using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Metrics;
 
@@ -34,7 +35,7 @@ internal sealed class GatewayMetrics
         meter.CreateObservableCounter("stickylb.backend.requests", () => Requests(traffic.Totals()),
             description: "Requests proxied to each backend, by outcome: ok, failed (5xx or unreachable), rejected (503 by the gateway).");
         meter.CreateObservableGauge("stickylb.backend.healthy", () => Backends(supervisor, health).Select(id =>
-                new Measurement<int>(health.Describe(id) == "unhealthy" ? 0 : 1, Backend(id))),
+                new Measurement<int>(HealthStatus.IsUp(health.Describe(id)) ? 1 : 0, Backend(id))),
             description: "1 while the gateway's health checks do not count the backend down, else 0.");
         meter.CreateObservableGauge("stickylb.backend.state", () => Backends(supervisor, health).Select(id =>
                 new Measurement<int>(1, Backend(id), new("state", State(id, supervisor, drain)))),

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using StickyLb.Proxy.Gateway;
+using StickyLb.Shared;
 
 namespace StickyLb.Proxy.Replicated;
 
@@ -13,13 +14,13 @@ namespace StickyLb.Proxy.Replicated;
 internal sealed class ClusterPeers
 {
     /// <summary>The environment variables that hand a backend its replicated-mode settings (the <c>Replicated</c> section).</summary>
-    public const string PortVariable = "Replicated__Port";
+    public static readonly string PortVariable = ReplicatedConfigurationKeys.EnvironmentVariable(ReplicatedConfigurationKeys.Port);
 
     /// <inheritdoc cref="PortVariable"/>
-    public const string SeedsVariable = "Replicated__Seeds";
+    public static readonly string SeedsVariable = ReplicatedConfigurationKeys.EnvironmentVariable(ReplicatedConfigurationKeys.Seeds);
 
     /// <inheritdoc cref="PortVariable"/>
-    public const string ReplicationVariable = "Replicated__Replication";
+    public static readonly string ReplicationVariable = ReplicatedConfigurationKeys.EnvironmentVariable(ReplicatedConfigurationKeys.Replication);
 
     private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal);
     private readonly ReplicationMode _replication;
@@ -60,6 +61,6 @@ internal sealed class ClusterPeers
         var seeds = peers.Count > 0 ? peers : [port];
         startInfo.Environment[PortVariable] = port.ToString(CultureInfo.InvariantCulture);
         startInfo.Environment[SeedsVariable] = string.Join(',', seeds.Select(p => "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture)));
-        startInfo.Environment[ReplicationVariable] = _replication.ToString().ToLowerInvariant();
+        startInfo.Environment[ReplicationVariable] = _replication.Name();
     }
 }

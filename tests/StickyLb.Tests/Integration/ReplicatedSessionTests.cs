@@ -1,3 +1,5 @@
+extern alias proxy;
+
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
@@ -6,6 +8,7 @@ using StickyLb.BackendApp.Endpoints;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Tests.Infrastructure;
 using Xunit.Abstractions;
+using HealthResponse = proxy::StickyLb.Shared.HealthResponse;
 
 namespace StickyLb.Tests.Integration;
 

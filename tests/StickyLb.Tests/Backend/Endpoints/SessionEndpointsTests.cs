@@ -1,8 +1,11 @@
+extern alias proxy;
+
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using StickyLb.BackendApp.Endpoints;
 using StickyLb.Tests.Infrastructure;
+using HealthResponse = proxy::StickyLb.Shared.HealthResponse;
 
 namespace StickyLb.Tests.Backend.Endpoints;
 

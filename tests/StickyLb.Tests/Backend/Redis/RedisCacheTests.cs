@@ -1,3 +1,5 @@
+extern alias proxy;
+
 using System.Globalization;
 using System.Xml.Linq;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -8,6 +10,7 @@ using StackExchange.Redis;
 using StickyLb.BackendApp.Hosting;
 using StickyLb.BackendApp.Redis;
 using StickyLb.Tests.Infrastructure;
+using StoreModeNames = proxy::StickyLb.Shared.StoreModeNames;
 
 namespace StickyLb.Tests.Backend.Redis;
 
@@ -121,7 +124,7 @@ public sealed class RedisCacheTests
         // These tests are about the layout, not outages: timeouts of their own (written ones win over BackendApp's
         // fail-fast 500 ms), since a sync key-ring command on a loaded CI machine's starved thread pool took longer.
         var configuration = server.Configuration + ",syncTimeout=5000,asyncTimeout=5000";
-        services.AddOptions<BackendOptions>().Configure(backend => (backend.Store, backend.Redis) = (BackendOptions.RedisStore, configuration));
+        services.AddOptions<BackendOptions>().Configure(backend => (backend.Store, backend.Redis) = (StoreModeNames.Redis, configuration));
         services.AddRedisSessionStore();
         return new RegisteredStore(services.BuildServiceProvider());
     }

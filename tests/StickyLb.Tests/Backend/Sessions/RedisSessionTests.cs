@@ -1,3 +1,5 @@
+extern alias proxy;
+
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -8,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using StackExchange.Redis;
 using StickyLb.BackendApp.Endpoints;
 using StickyLb.Tests.Infrastructure;
+using HealthResponse = proxy::StickyLb.Shared.HealthResponse;
 
 namespace StickyLb.Tests.Backend.Sessions;
 

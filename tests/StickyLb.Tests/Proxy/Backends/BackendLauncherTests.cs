@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using StickyLb.BackendApp.Hosting;
 using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Gateway;
 
@@ -22,6 +24,24 @@ public sealed class BackendLauncherTests
         var startInfo = BackendLauncher.CreateStartInfo("1", new Uri("http://127.0.0.1:5101"), new GatewayOptions(), storeConfiguration: null);
 
         Assert.False(startInfo.Environment.ContainsKey("Backend__Redis"));
+    }
+
+    [Theory]
+    [InlineData(StoreMode.Memory, "memory")]
+    [InlineData(StoreMode.Redis, "redis")]
+    [InlineData(StoreMode.Replicated, "replicated")]
+    public void WhatTheLauncherWritesIsWhatBackendAppBinds(StoreMode store, string storeName)
+    {
+        const string Store = "127.0.0.1:6379";
+        var startInfo = BackendLauncher.CreateStartInfo("2", new Uri("http://127.0.0.1:5102"), new GatewayOptions { Store = store, IdleTimeout = 90 }, Store);
+        var arguments = startInfo.ArgumentList.SkipWhile(argument => argument != "--urls").ToArray();
+        var environment = startInfo.Environment.Where(variable => variable.Key.StartsWith(BackendOptions.Section + "__", StringComparison.Ordinal))
+            .Select(variable => KeyValuePair.Create(variable.Key.Replace("__", ":", StringComparison.Ordinal), variable.Value));
+
+        var options = new ConfigurationBuilder().AddInMemoryCollection(environment).AddCommandLine(arguments).Build()
+            .GetSection(BackendOptions.Section).Get<BackendOptions>()!;
+
+        Assert.Equal(("2", storeName, Store, TimeSpan.FromSeconds(90), Environment.ProcessId), (options.Id, options.Store, options.Redis, options.IdleTimeout, options.ParentPid));
     }
 
     [Fact]

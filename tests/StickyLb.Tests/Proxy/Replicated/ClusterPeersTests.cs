@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using StickyLb.BackendApp.Replicated;
 using StickyLb.Proxy.Gateway;
 using StickyLb.Proxy.Replicated;
 
@@ -19,6 +21,20 @@ public sealed class ClusterPeersTests
         Assert.Equal($"{port}", startInfo.Environment[ClusterPeers.PortVariable]);
         Assert.Equal($"127.0.0.1:{port}", startInfo.Environment[ClusterPeers.SeedsVariable]);
         Assert.Equal("async", startInfo.Environment[ClusterPeers.ReplicationVariable]);
+    }
+
+    [Fact]
+    public void WhatTheGatewayHandsDownIsWhatBackendAppBinds()
+    {
+        var peers = Peers(StoreMode.Replicated, ReplicationMode.Async);
+        var startInfo = new ProcessStartInfo("backend");
+        peers.HandDownTo(startInfo, "2", ["1"]);
+        var environment = startInfo.Environment.Where(variable => variable.Key.StartsWith(ReplicatedOptions.Section + "__", StringComparison.Ordinal))
+            .Select(variable => KeyValuePair.Create(variable.Key.Replace("__", ":", StringComparison.Ordinal), variable.Value));
+
+        var options = new ConfigurationBuilder().AddInMemoryCollection(environment).Build().GetSection(ReplicatedOptions.Section).Get<ReplicatedOptions>()!;
+
+        Assert.Equal((peers.PortOf("2")!.Value, $"127.0.0.1:{peers.PortOf("1")}", false), (options.Port, options.Seeds, options.IsSync));
     }
 
     [Fact]
