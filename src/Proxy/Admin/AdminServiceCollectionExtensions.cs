@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Routing.Matching;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using StickyLb.Proxy.Metrics;
 
 namespace StickyLb.Proxy.Admin;
@@ -10,6 +11,7 @@ internal static class AdminServiceCollectionExtensions
     {
         services.AddSingleton<MatcherPolicy, ListenerMatcherPolicy>();
         services.AddProblemDetails();
+        services.TryAddSingleton<BackendsView>();
         services.AddSingleton<Simulation.UserSimulation>();
         services.AddGatewayMetrics();
         return services;
