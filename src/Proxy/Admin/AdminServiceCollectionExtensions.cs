@@ -10,6 +10,7 @@ internal static class AdminServiceCollectionExtensions
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<MatcherPolicy, ListenerMatcherPolicy>());
         services.AddProblemDetails();
+        services.TryAddSingleton<BackendsView>();
         return services;
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Microsoft.Extensions.Options;
 using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Drain;
 using StickyLb.Proxy.Gateway;
@@ -28,6 +29,7 @@ internal sealed class InFlightFailover(
     BackendRequestCounters requests,
     IEnumerable<ILoadBalancingPolicy> loadBalancingPolicies,
     DrainRegistry drain,
+    IOptions<BackendFaultsPassivePolicyOptions> passiveHealth,
     ILogger<InFlightFailover> logger)
 {
     private readonly FrozenDictionary<string, ILoadBalancingPolicy> _loadBalancingPolicies =
@@ -65,7 +67,7 @@ internal sealed class InFlightFailover(
         if (cluster.Model.Config.HealthCheck?.Passive is { Enabled: true, Policy: var policy }
             && string.Equals(policy, HealthDefaults.PassivePolicyName, StringComparison.OrdinalIgnoreCase))
         {
-            BackendFaultsPassivePolicy.TakeOutOfRotation(healthUpdater, logger, cluster, failed, ForwarderError.Request);
+            BackendFaultsPassivePolicy.TakeOutOfRotation(healthUpdater, logger, cluster, failed, ForwarderError.Request, passiveHealth.Value.ReactivationPeriod);
         }
 
         traffic.Record(failed.DestinationId, TrafficOutcome.Failed);

@@ -27,7 +27,8 @@ internal static class GatewayApp
         builder.Services.AddGatewayOptions(builder.Configuration);
         // Bound and validated once before the host is built (building it creates the server, which reads them):
         // a bad value is one line, not an exception.
-        if (!GatewayOptionsBinding.TryRead(builder.Configuration, out _, out error))
+        if (!GatewayOptionsBinding.TryRead(builder.Configuration, out _, out error)
+            || !BackendFaultsPassivePolicyOptionsValidator.TryRead(builder.Configuration, out error))
         {
             app = null;
             return false;

@@ -1,7 +1,8 @@
 namespace StickyLb.Proxy.Health;
 
 /// <summary>
-/// One backend's answered and failed requests over the last <see cref="HealthDefaults.FailureWindow"/>,
+/// One backend's answered and failed requests over the last <see cref="Seconds"/> (the cluster's
+/// <see cref="BackendFaultsPassivePolicyOptions.FailureWindow"/>),
 /// in one-second buckets, for the rate rule of <see cref="BackendFaultsPassivePolicy"/>. Recording takes
 /// an uncontended lock for a few nanoseconds; only a failure sums the buckets.
 /// </summary>
@@ -18,6 +19,9 @@ internal sealed class FailureWindow
         _totals = new int[seconds];
         _failures = new int[seconds];
     }
+
+    /// <summary>How many seconds back it counts.</summary>
+    public int Seconds => _seconds.Length;
 
     /// <summary>Counts a request that the backend answered.</summary>
     public void RecordSuccess(long second)

@@ -22,4 +22,7 @@ internal static partial class HealthLog
 
     [LoggerMessage(1506, LogLevel.Information, "backend {Backend}: GET {Path} answers {Status} again; back in rotation.")]
     public static partial void ProbeAnswersAgain(this ILogger logger, string backend, string path, int status);
+
+    [LoggerMessage(1507, LogLevel.Warning, "Cluster {Cluster}: metadata {Key} '{Value}' ignored, expected {Expected}; the gateway's Gateway:PassiveHealth value applies.")]
+    public static partial void InvalidPassiveHealthMetadata(this ILogger logger, string cluster, string key, string value, string expected);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Health;
 using Yarp.ReverseProxy.Model;
 
@@ -9,6 +10,10 @@ internal static class HealthServiceCollectionExtensions
 {
     public static IServiceCollection AddHealthSignals(this IServiceCollection services)
     {
+        services.AddOptions<BackendFaultsPassivePolicyOptions>()
+            .BindConfiguration(BackendFaultsPassivePolicyOptions.Section)
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackendFaultsPassivePolicyOptions>, BackendFaultsPassivePolicyOptionsValidator>());
         services.AddSingleton<IPassiveHealthCheckPolicy, BackendFaultsPassivePolicy>();
         services.AddSingleton<ProbeOutcomes>();
         services.AddSingleton<ConsecutiveFailuresSinceStartPolicy>();

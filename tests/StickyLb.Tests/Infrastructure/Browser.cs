@@ -53,6 +53,31 @@ internal sealed class Browser : IAsyncDisposable
         return path;
     }
 
+    /// <summary>The environment variable that makes the browser tests rewrite the documentation's screenshots.</summary>
+    public const string UpdateDocsVariable = "STICKYLB_UPDATE_DOCS";
+
+    /// <summary>
+    /// Saves the page as <c>docs/&lt;name&gt;.png</c> in the repository when <see cref="UpdateDocsVariable"/> is <c>1</c>,
+    /// so that the README shows the product as a test drove it; returns the path, or null when not asked.
+    /// </summary>
+    public async Task<string?> DocsScreenshotAsync(string name)
+    {
+        if (Environment.GetEnvironmentVariable(UpdateDocsVariable) != "1")
+        {
+            return null;
+        }
+
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "StickyLb.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var path = Path.Combine(root?.FullName ?? throw new InvalidOperationException("No StickyLb.sln above " + AppContext.BaseDirectory), "docs", name + ".png");
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        return path;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();

@@ -150,6 +150,34 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     }
 
     [ChromiumFact]
+    public async Task TheSimulationControlsShowWhatTheGatewayRunsWhenTheApiSetIt()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output, "--backends", "2");
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
+        await page.GotoAsync(gateway.AdminUrl.ToString());
+        await Assertions.Expect(page.GetByTestId("sim-active").Locator("option")).ToHaveCountAsync(3, new() { Timeout = 5000 });
+
+        using (var put = await gateway.Admin.PutAsJsonAsync("/api/simulation", new { users = 6, visitSeconds = 40, activeBackend = "2" }))
+        {
+            put.EnsureSuccessStatusCode();
+        }
+
+        await Assertions.Expect(page.GetByTestId("sim-active")).ToHaveValueAsync("2", new() { Timeout = 3000 });
+        await Assertions.Expect(page.GetByTestId("sim-users")).ToHaveValueAsync("6");
+        await Assertions.Expect(page.GetByTestId("sim-visit")).ToHaveValueAsync("40");
+        var options = await page.GetByTestId("sim-active").Locator("option").AllTextContentsAsync();
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-simulation-set-by-the-api"));
+        using (var stop = await gateway.Admin.PutAsJsonAsync("/api/simulation", new { users = 0 }))
+        {
+            stop.EnsureSuccessStatusCode();
+        }
+
+        await Assertions.Expect(page.GetByTestId("sim-active")).ToHaveValueAsync("", new() { Timeout = 3000 });
+        Assert.Equal(["everyone", "users of backend 1", "users of backend 2"], options);
+    }
+
+    [ChromiumFact]
     public async Task TheDashboardNamesTheStoresPrimaryAndSaysWhenItStopsAnswering()
     {
         await using var store = await StoreServer.StartAsync(StoreServer.Garnet);
@@ -225,6 +253,13 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         // slow machine gets longer, so this waits for the requests rather than timing them.
         var later = await PollAsync(() => gateway.Admin.GetFromJsonAsync<SimulationStatus>("/api/simulation"), s => s!.Requests >= after!.Requests + 60, timeoutSeconds: 15);
         output.WriteLine($"users on backend 2: {onBackend2}; failed at the kill: {after!.Failed}; requests after the move: {later!.Requests - after.Requests}, failed {later.Failed - after.Failed}");
+        // The README's picture of the dashboard, from this run, when asked for (never by default: CI leaves docs/ alone).
+        await Assertions.Expect(page.GetByTestId("state-2")).ToHaveTextAsync("stopped");
+        if (await browser.DocsScreenshotAsync("dashboard") is { } docs)
+        {
+            output.WriteLine("docs screenshot: " + docs);
+        }
+
         await page.GetByTestId("sim-stop").ClickAsync();
         await Assertions.Expect(page.GetByTestId("sim-status")).ToHaveTextAsync("Not running.", new() { Timeout = 10000 });
 

@@ -104,7 +104,29 @@ function counters(affinity) {
     ['miss: unknown', affinity.misses.unknown], ['miss: malformed', affinity.misses.malformed], ['miss: oversized', affinity.misses.oversized], ['miss: repeated', affinity.misses.repeated]];
   $('affinity').replaceChildren(...items.map(([name, value]) => el('div', {}, el('dt', {}, name), el('dd', {}, String(value)))));
 }
+// The simulation's controls show what the gateway runs (GET /api/simulation), whoever set it: this page, another
+// one or the API. A control the user has changed keeps the user's value until the form is sent or stopped.
+const edited = new Set();
+for (const id of ['sim-users', 'sim-visit', 'sim-active']) $(id).addEventListener('input', () => edited.add(id));
+function showControl(id, value) {
+  if (!edited.has(id) && document.activeElement !== $(id)) $(id).value = value;
+}
+function activeChoices(ids) {
+  const select = $('sim-active');
+  const wanted = ['', ...ids];
+  if ([...select.options].map(o => o.value).join() === wanted.join()) return;
+  const chosen = select.value;
+  select.replaceChildren(...wanted.map(id => el('option', { value: id }, id ? 'users of backend ' + id : 'everyone')));
+  select.value = wanted.includes(chosen) ? chosen : '';
+}
 function simulation(s) {
+  showControl('sim-active', s.activeBackend ?? '');
+  if (s.users > 0) {
+    // Stopped, the form keeps the numbers for the next start rather than showing 0.
+    showControl('sim-users', s.users);
+    showControl('sim-visit', s.visitSeconds);
+  }
+
   const where = Object.entries(s.usersPerBackend).map(([id, n]) => `${n} on backend ${id}`).join(', ');
   $('sim-status').textContent = s.users === 0 ? 'Not running.'
     : `${s.users} users, ${s.loggedIn} logged in${where ? ' (' + where + ')' : ''}. Requests ${s.requests}, failed ${s.failed}, sessions lost ${s.lostSessions}.`
@@ -123,6 +145,7 @@ async function refresh() {
     if (document.activeElement !== $('failover')) $('failover').value = settings.failover;
     chart(stats.recent, backends.map(b => b.id));
     counters(stats.affinity);
+    activeChoices(backends.map(b => b.id));
     simulation(sim);
   } catch (e) {
     $('error').textContent = 'The gateway does not answer: ' + e.message;
@@ -138,8 +161,8 @@ async function refreshStore() {
     : store.answers ? `(${store.kind}, primary ${store.primary})` : `(${store.kind}: not answering)`;
 }
 $('failover').onchange = e => call('PUT', '/api/settings', { failover: e.target.value }).then(refresh);
-$('simulation').onsubmit = e => { e.preventDefault(); call('PUT', '/api/simulation', { users: Number($('sim-users').value), visitSeconds: Number($('sim-visit').value), activeBackend: $('sim-active').value || null }).then(refresh); };
-$('sim-stop').onclick = () => call('PUT', '/api/simulation', { users: 0 }).then(refresh);
+$('simulation').onsubmit = e => { e.preventDefault(); call('PUT', '/api/simulation', { users: Number($('sim-users').value), visitSeconds: Number($('sim-visit').value), activeBackend: $('sim-active').value || null }).then(() => { edited.clear(); refresh(); }); };
+$('sim-stop').onclick = () => call('PUT', '/api/simulation', { users: 0 }).then(() => { edited.clear(); refresh(); });
 refresh();
 setInterval(refresh, 1000);
 refreshStore();
