@@ -17,8 +17,8 @@ internal static partial class AffinityLog
     [LoggerMessage(1004, LogLevel.Information, "Failover policy changed from {Previous} to {Current}.")]
     public static partial void FailoverChanged(this ILogger logger, FailoverMode previous, FailoverMode current);
 
-    [LoggerMessage(1005, LogLevel.Debug, "Backend {Failed} failed before answering a request; sent it to backend {Next} instead.")]
-    public static partial void ResentElsewhere(this ILogger logger, string failed, string next);
+    [LoggerMessage(1005, LogLevel.Debug, "Backend {Failed} failed before answering a request; it goes through the proxy pipeline again without that backend.")]
+    public static partial void SentAgain(this ILogger logger, string failed);
 
     [LoggerMessage(1006, LogLevel.Warning, "Affinity is off in memory mode: every request goes to any backend, and a user whose request lands on another backend than the one holding the session looks logged out. This is the problem sticky sessions solve; use --affinity on, or --store redis or replicated.")]
     public static partial void AffinityOffInMemory(this ILogger logger);

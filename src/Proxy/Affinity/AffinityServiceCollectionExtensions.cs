@@ -19,7 +19,7 @@ internal static class AffinityServiceCollectionExtensions
 
     /// <summary>
     /// The failover policy for a request whose backend dies with it in flight
-    /// (<see cref="InFlightFailoverMiddleware"/>). Last in the proxy pipeline: it wraps YARP's forwarder.
+    /// (<see cref="InFlightFailoverMiddleware"/>). First in the proxy pipeline: it runs the other steps again.
     /// </summary>
     public static IReverseProxyApplicationBuilder UseInFlightFailover(this IReverseProxyApplicationBuilder proxy)
     {

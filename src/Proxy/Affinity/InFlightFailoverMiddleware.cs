@@ -6,11 +6,13 @@ using Yarp.ReverseProxy.Model;
 namespace StickyLb.Proxy.Affinity;
 
 /// <summary>
-/// The last step of the proxy pipeline before YARP's forwarder: when the backend's connection was lost
+/// The first step of the proxy pipeline, around all the others: when the backend's connection was lost
 /// before any response byte (<see cref="BackendFault.ConnectionLost"/>) and nothing has gone to the client
-/// yet, <see cref="InFlightFailover"/> decides, and the request is forwarded again to the backend it names,
-/// at most <see cref="MaxMoves"/> times. YARP's docs suggest exactly this: YARP has no retry of its own,
-/// and a middleware may send a request again while its response has not started.
+/// yet, <see cref="InFlightFailover"/> decides, and the request goes through the pipeline again without the
+/// backends that failed it, at most <see cref="MaxMoves"/> times: the same affinity, failover policy, drain,
+/// load balancing, health and counting as any request, none of it repeated here. YARP's docs suggest
+/// exactly this: YARP has no retry of its own, and a middleware may send a request again while its response
+/// has not started.
 /// </summary>
 internal sealed class InFlightFailoverMiddleware(RequestDelegate next, InFlightFailover failover)
 {
@@ -29,6 +31,7 @@ internal sealed class InFlightFailoverMiddleware(RequestDelegate next, InFlightF
     {
         await forwarding;
         var proxy = context.GetReverseProxyFeature();
+        List<DestinationState>? failed = null;
         for (var moves = 0; moves < MaxMoves; moves++)
         {
             var error = context.Features.Get<IForwarderErrorFeature>();
@@ -43,11 +46,14 @@ internal sealed class InFlightFailoverMiddleware(RequestDelegate next, InFlightF
             switch (failover.Decide(context, proxy, replayable))
             {
                 case InFlightOutcome.Resend:
-                    // YARP answered 502 (and its affinity transform pinned the client to the dead backend):
-                    // all of it is undone, and its forwarder takes the one destination left.
+                    // YARP answered 502 (and its affinity transform pinned the client to the dead backend): all of
+                    // it is undone, and the pipeline starts again from the cluster's destinations, without the
+                    // backends that failed this request (passive health has taken them out too, when it is on).
+                    (failed ??= []).Add(proxy.ProxiedDestination!);
                     context.Response.Clear();
                     context.Features.Set<IForwarderErrorFeature>(null);
-                    proxy.AvailableDestinations = proxy.ProxiedDestination!;
+                    proxy.ProxiedDestination = null;
+                    proxy.AvailableDestinations = Without(proxy.Route.Cluster!.DestinationsState.AvailableDestinations, failed);
                     await next(context);
                     break;
                 case InFlightOutcome.Reject:
@@ -60,6 +66,20 @@ internal sealed class InFlightFailoverMiddleware(RequestDelegate next, InFlightF
                     throw new InvalidOperationException("Unexpected in-flight outcome.");
             }
         }
+    }
+
+    private static List<DestinationState> Without(IReadOnlyList<DestinationState> destinations, List<DestinationState> failed)
+    {
+        var left = new List<DestinationState>(destinations.Count);
+        foreach (var destination in destinations)
+        {
+            if (!failed.Contains(destination))
+            {
+                left.Add(destination);
+            }
+        }
+
+        return left;
     }
 
     private static bool HasBody(HttpRequest request) =>

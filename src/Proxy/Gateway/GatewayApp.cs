@@ -68,6 +68,8 @@ internal static class GatewayApp
         app.MapAdminApi();
         app.MapReverseProxy(proxy =>
         {
+            // Around every other step: a request whose backend died before answering goes through them all again.
+            proxy.UseInFlightFailover();
             proxy.UseSessionAffinity();
             proxy.UseDrain();
             proxy.UseLoadBalancing();
@@ -76,7 +78,6 @@ internal static class GatewayApp
             proxy.UseBackendRequestCounting();
             proxy.UseUnforwardableRequestAnswer();
             proxy.UseLiveConnectionCounting();
-            proxy.UseInFlightFailover();
         }).WithMetadata(ListenerMetadata.Gateway);
         return true;
     }

@@ -12,9 +12,8 @@ internal static class LiveConnectionsServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Counts WebSockets and server-sent-event streams per backend (<see cref="LiveConnectionMiddleware"/>).
-    /// Placed outside the in-flight failover, so that a request moved to another backend is counted once,
-    /// on the backend that answered it.
+    /// Counts WebSockets and server-sent-event streams per backend (<see cref="LiveConnectionMiddleware"/>), on
+    /// the backend that answered: a request the in-flight failover sends again had no answer from the first.
     /// </summary>
     public static IReverseProxyApplicationBuilder UseLiveConnectionCounting(this IReverseProxyApplicationBuilder proxy)
     {

@@ -129,6 +129,28 @@ public sealed class InFlightFailoverTests
         Assert.Equal(3, seen.CurrentCount);
     }
 
+    [Fact]
+    public async Task ARequestWhoseBackendCrashedInFlightWithNoBackendLeftGetsTheNoBackend503Problem()
+    {
+        await using var crashing = CrashingOnEveryRequest(out var seen);
+        await using var healthy = RawBackend.Answering(Ok);
+        // Backends 2 and 3 drain: they keep their own clients and take no new one, so nothing is left for this one.
+        await using var gateway = await StartAsync(
+            crashing.Address,
+            healthy.Address,
+            "--ReverseProxy:Clusters:backends:Destinations:2:Metadata:Drain", "true",
+            "--ReverseProxy:Clusters:backends:Destinations:3:Metadata:Drain", "true");
+        using var client = gateway.CreateClient();
+
+        using var response = await client.SendAsync(PinnedTo1("GET"));
+
+        // It went through the pipeline again, as the next request would: no backend can take it, and the answer says so.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(response.Headers.Contains("Retry-After"));
+        Assert.Equal(1, seen.CurrentCount);
+    }
+
     /// <summary>Destination 1 at <paramref name="first"/>, 2 and 3 at <paramref name="others"/>; no active health checks.</summary>
     private static Task<InProcessGateway> StartAsync(Uri first, Uri others, params string[] args) =>
         InProcessGateway.StartAsync(
