@@ -16,7 +16,7 @@ public sealed class MetricsTests(ITestOutputHelper output)
     public async Task MetricsAreOnTheAdminPortOnlyAndMoveWithTrafficOnTheSameCountersAsTheStats()
     {
         await using var gateway = await GatewayProcess.StartAsync(output);
-        var users = await LoggedInUser.LogInAsync(gateway, 6);
+        using var users = await LoggedInUser.LogInAsync(gateway, 6);
         using (var stranger = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = gateway.GatewayUrl })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/whoami") { Headers = { { "Cookie", "server=9" } } };
@@ -52,7 +52,6 @@ public sealed class MetricsTests(ITestOutputHelper output)
         Assert.Equal(first[Key("stickylb_affinity_outcomes_total", ("outcome", "hit"))] + 6, second[Key("stickylb_affinity_outcomes_total", ("outcome", "hit"))]);
         Assert.Equal(RequestsOk(first) + 6, RequestsOk(second));
         Assert.DoesNotContain("stickylb_", gatewayBody, StringComparison.Ordinal);
-        users.ForEach(u => u.Dispose());
     }
 
     private static double RequestsOk(Dictionary<string, double> metrics) =>

@@ -21,7 +21,7 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
     public async Task NoAcknowledgedChangeIsLostWhenUsersBackendsAreKilledOneAfterAnotherUnderLoad()
     {
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
-        var users = await LoggedInUser.LogInAsync(gateway, 24);
+        using var users = await LoggedInUser.LogInAsync(gateway, 24);
         var acknowledged = users.ToDictionary(u => u.Name, _ => new ConcurrentQueue<string>());
 
         // Users keep filling their carts while backend 2 dies, comes back, and then backend 3 dies.
@@ -45,21 +45,19 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
             Assert.Empty(acknowledged[user.Name].Except(cart!.Items));
         }
 
-        users.ForEach(u => u.Dispose());
     }
 
     [Fact]
     public async Task EveryRunningBackendReportsEverySessionAndItsMemory()
     {
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
-        var users = await LoggedInUser.LogInAsync(gateway, 12);
+        using var users = await LoggedInUser.LogInAsync(gateway, 12);
 
         var backends = await PollBackendsAsync(gateway, all => all.All(b => b.Sessions == users.Count));
 
         Assert.All(backends, b => Assert.Equal(users.Count, b.Sessions));
         Assert.All(backends, b => Assert.InRange(b.MemoryBytes, 20_000_000, 4_000_000_000));
         Assert.Equal(3, users.Select(u => u.Backend).Distinct().Count());
-        users.ForEach(u => u.Dispose());
     }
 
     [Fact]
@@ -69,13 +67,12 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
         // each would keep protecting cookies with its own key, and once Data Protection stops looking for
         // keys it has not seen (two minutes after start) a user moved to another backend looks logged out.
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
-        var users = await LoggedInUser.LogInAsync(gateway, 6);
+        using var users = await LoggedInUser.LogInAsync(gateway, 6);
 
         var keys = users.Select(u => (u.Backend, Key: ProtectingKeyId(u.Client.Cookies.GetCookies(gateway.GatewayUrl)[SessionCookieName]!.Value))).ToList();
 
         Assert.Equal(3, keys.Select(k => k.Backend).Distinct().Count());
         Assert.Single(keys.Select(k => k.Key).Distinct());
-        users.ForEach(u => u.Dispose());
     }
 
     /// <summary>The id of the Data Protection key that protected a session cookie (the 16 bytes after the payload's 4-byte magic header; the cookie is the escaped base64 of the payload without its padding).</summary>
@@ -129,7 +126,7 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
         // Async replication reads locally: what the restarted backend answers is what it holds.
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated", "--replication", "async");
         await StickySessionTests.KillBackendAsync(gateway, "3", KillMethod.AdminApi);
-        var users = await LoggedInUser.LogInAsync(gateway, 20);
+        using var users = await LoggedInUser.LogInAsync(gateway, 20);
         foreach (var user in users)
         {
             using var added = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "book-" + user.Name });
@@ -152,7 +149,6 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
         Assert.Equal(users.Count, report!.Sessions);
         Assert.All(carts, cart => Assert.Equal("3", cart.Backend));
         Assert.Equal(users.Select(u => new[] { "book-" + u.Name }), carts.Select(c => c.Items.ToArray()));
-        users.ForEach(u => u.Dispose());
     }
 
     [Theory]
@@ -227,7 +223,7 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
     public async Task ABackendStoppedWithSigtermLeavesTheClusterAndTheOthersCarryOn()
     {
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
-        var users = await LoggedInUser.LogInAsync(gateway, 9);
+        using var users = await LoggedInUser.LogInAsync(gateway, 9);
         var pid = (await gateway.GetBackendsAsync()).Single(b => b.Id == "2").Pid!.Value;
 
         Posix.Signal(pid, Posix.SigTerm);
@@ -242,7 +238,6 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
         Assert.True(exited, "The backend did not stop within 15 s of SIGTERM.");
         Assert.Contains(users, u => u.Backend == "2");
         Assert.All(users.Zip(after), pair => Assert.Equal((pair.First.Name, pair.First.Visits + 1), (pair.Second.User, pair.Second.Visits)));
-        users.ForEach(u => u.Dispose());
     }
 
     [Fact]
@@ -252,7 +247,7 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
         // and until then a majority write may wait for it first (DeadPeerWatcher); the survivors now see its
         // cluster port refuse connections and take it out at once.
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
-        var users = await LoggedInUser.LogInAsync(gateway, 6);
+        using var users = await LoggedInUser.LogInAsync(gateway, 6);
         using var backend1 = BackendClient(gateway, "1", users[0]);
         using var backend3 = BackendClient(gateway, "3", users[0]);
         var before = await MembersAsync(backend1);
@@ -275,7 +270,6 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, start.StatusCode);
         Assert.Equal(3, membersAfterRestart);
         Assert.All(users.Zip(after), pair => Assert.Equal((pair.First.Name, pair.First.Visits + 1), (pair.Second.User, pair.Second.Visits)));
-        users.ForEach(u => u.Dispose());
     }
 
     /// <summary>The cluster's members as the backend behind <paramref name="backend"/> sees them (<c>/healthz</c>).</summary>

@@ -25,7 +25,7 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
     {
         await using var store = await SentinelStore.StartAsync();
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "redis", "--redis", store.Configuration);
-        var users = await LoggedInUser.LogInAsync(gateway, 30);
+        using var users = await LoggedInUser.LogInAsync(gateway, 30);
         var before = await gateway.Admin.GetFromJsonAsync<StoreStatus>("/api/store");
         foreach (var user in users)
         {
@@ -116,7 +116,6 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
             Assert.Equal(user.Name, (await user.Client.WhoAmIAsync()).User);
         }
 
-        users.ForEach(u => u.Dispose());
     }
 
     /// <summary>The cart holds every acknowledged item in order, and nothing else but items whose request failed.</summary>

@@ -43,7 +43,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
             ? ["--store", "redis", "--store-port", storePort.ToString(CultureInfo.InvariantCulture)]
             : ["--store", "redis", "--redis", external.Endpoint];
         await using var gateway = await GatewayProcess.StartAsync(output, environment, args);
-        var users = await LoggedInUser.LogInAsync(gateway, 30);
+        using var users = await LoggedInUser.LogInAsync(gateway, 30);
         foreach (var user in users)
         {
             using var added = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "book-" + user.Name });
@@ -78,7 +78,6 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
             Assert.Equal(StoreAnswer.Silent, await StoreProbe.PingAsync($"127.0.0.1:{storePort}", TimeSpan.FromSeconds(1), CancellationToken.None));
         }
 
-        users.ForEach(u => u.Dispose());
     }
 
     [Theory]
@@ -87,7 +86,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
     {
         await using var store = await StoreServer.StartAsync(kind);
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "redis", "--redis", store.Endpoint);
-        var users = await LoggedInUser.LogInAsync(gateway, 6);
+        using var users = await LoggedInUser.LogInAsync(gateway, 6);
         var acknowledged = users.ToDictionary(u => u.Name, _ => new List<string>());
         foreach (var user in users)
         {
@@ -140,7 +139,6 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
             Assert.Equal(acknowledged[user.Name], cart!.Items);
         }
 
-        users.ForEach(u => u.Dispose());
     }
 
     [Theory]
@@ -149,7 +147,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
     {
         await using var store = await StoreServer.StartAsync(kind);
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "redis", "--redis", store.Endpoint);
-        var users = await LoggedInUser.LogInAsync(gateway, 3);
+        using var users = await LoggedInUser.LogInAsync(gateway, 3);
         foreach (var user in users)
         {
             using var added = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "before" });
@@ -198,7 +196,6 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
             Assert.Equal(["before", "after"], cart!.Items);
         }
 
-        users.ForEach(u => u.Dispose());
     }
 
     public static TheoryData<string, bool> StoreDeaths()
@@ -223,7 +220,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         // An orphaned store server is no longer the gateway's descendant: stopped too, after the gateway, whatever happens.
         using var orphans = new StoreOrphans(storePort);
         await using var gateway = await GatewayProcess.StartAsync(output, environment, "--store", "redis", "--store-port", storePort.ToString(CultureInfo.InvariantCulture));
-        var users = await LoggedInUser.LogInAsync(gateway, 3);
+        using var users = await LoggedInUser.LogInAsync(gateway, 3);
         var launched = EmbeddedStore(gateway, storePort);
         var victim = killServer ? ProcessTree.Descendants(gateway.Pid).Last(p => IsStoreOn(p, storePort)) : launched;
 
@@ -271,7 +268,6 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         await gateway.WaitForLineAsync(l => l.Contains($"The embedded store {kind} (pid {launched.Pid}) exited", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
         await gateway.WaitForLineAsync(l => l.Contains($"Started {kind} again on 127.0.0.1:{storePort}", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
         Assert.DoesNotContain("   at ", gateway.Output);
-        users.ForEach(u => u.Dispose());
     }
 
     [Theory]
