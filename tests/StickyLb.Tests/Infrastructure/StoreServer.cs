@@ -102,7 +102,7 @@ internal sealed class StoreServer : IAsyncDisposable
     private List<int> SignalAll(int signal)
     {
         var process = _process ?? throw new InvalidOperationException("The server is not running.");
-        var pids = ProcessTree.Descendants(process.Id).Select(p => p.Pid).Prepend(process.Id).ToList();
+        var pids = RunningProcesses.DescendantsOf(process.Id).Select(p => p.Pid).Prepend(process.Id).ToList();
         foreach (var pid in pids)
         {
             Posix.Signal(pid, signal);

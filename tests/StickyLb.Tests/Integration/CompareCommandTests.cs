@@ -92,7 +92,7 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         Assert.Contains("kept", text);
         Assert.Contains("a planned restart", text);
         // A backend compare left behind would have been reparented, so look at every process.
-        Assert.DoesNotContain(ProcessTree.All(), p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)
+        Assert.DoesNotContain(RunningProcesses.All(), p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)
             && p.CommandLine.Contains($"--Backend:ParentPid {comparePid}", StringComparison.Ordinal));
     }
 
@@ -130,7 +130,7 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
             await Task.Delay(50);
         }
 
-        var children = ProcessTree.Descendants(compare.Id).Where(p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)).ToList();
+        var children = RunningProcesses.DescendantsOf(compare.Id).Where(p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, children.Count);
         Assert.Contains(lines, midStory.IsMatch);
 

@@ -222,7 +222,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         await using var gateway = await GatewayProcess.StartAsync(output, environment, "--store", "redis", "--store-port", storePort.ToString(CultureInfo.InvariantCulture));
         using var users = await LoggedInUser.LogInAsync(gateway, 3);
         var launched = EmbeddedStore(gateway, storePort);
-        var victim = killServer ? ProcessTree.Descendants(gateway.Pid).Last(p => IsStoreOn(p, storePort)) : launched;
+        var victim = killServer ? RunningProcesses.DescendantsOf(gateway.Pid).Last(p => IsStoreOn(p, storePort)) : launched;
 
         Posix.Signal(victim.Pid, Posix.SigKill);
         Assert.True(await Posix.WaitForExitAsync(victim.Pid, TimeSpan.FromSeconds(10)), "The store outlived SIGKILL.");
@@ -262,8 +262,8 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         Assert.Equal(users[0].Name, again.User);
         Assert.NotEqual(launched.Pid, EmbeddedStore(gateway, storePort).Pid);
         // Nothing of the dead store is left behind.
-        var descendants = ProcessTree.Descendants(gateway.Pid).Select(p => p.Pid).ToHashSet();
-        Assert.All(ProcessTree.All().Where(p => IsStoreOn(p, storePort)), p => Assert.Contains(p.Pid, descendants));
+        var descendants = RunningProcesses.DescendantsOf(gateway.Pid).Select(p => p.Pid).ToHashSet();
+        Assert.All(RunningProcesses.All().Where(p => IsStoreOn(p, storePort)), p => Assert.Contains(p.Pid, descendants));
         // The console logger writes on its own thread: the lines may trail the responses a little.
         await gateway.WaitForLineAsync(l => l.Contains($"The embedded store {kind} (pid {launched.Pid}) exited", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
         await gateway.WaitForLineAsync(l => l.Contains($"Started {kind} again on 127.0.0.1:{storePort}", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
@@ -282,7 +282,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         var store = EmbeddedStore(gateway, storePort);
 
         // Something that is not a store takes the port as soon as the store is gone, for the first attempt.
-        Posix.Signal(ProcessTree.Descendants(gateway.Pid).Last(p => IsStoreOn(p, storePort)).Pid, Posix.SigKill);
+        Posix.Signal(RunningProcesses.DescendantsOf(gateway.Pid).Last(p => IsStoreOn(p, storePort)).Pid, Posix.SigKill);
         Assert.True(await Posix.WaitForExitAsync(store.Pid, TimeSpan.FromSeconds(10)), "The store outlived SIGKILL.");
         using (var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, storePort))
         {
@@ -317,15 +317,15 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
     /// The store process the gateway started: `redis-server`, or `dotnet garnet-server`, which runs Garnet
     /// in a child process (the first found, since the tree is read parent first).
     /// </summary>
-    private static ProcessTree.Entry EmbeddedStore(GatewayProcess gateway, int port) =>
-        ProcessTree.Descendants(gateway.Pid).First(p => IsStoreOn(p, port));
+    private static RunningProcess EmbeddedStore(GatewayProcess gateway, int port) =>
+        RunningProcesses.DescendantsOf(gateway.Pid).First(p => IsStoreOn(p, port));
 
     /// <summary>On dispose, kills any store server still running on the port (left behind if the gateway failed to).</summary>
     private sealed class StoreOrphans(int port) : IDisposable
     {
         public void Dispose()
         {
-            foreach (var process in ProcessTree.All().Where(p => IsStoreOn(p, port)))
+            foreach (var process in RunningProcesses.All().Where(p => IsStoreOn(p, port)))
             {
                 try
                 {
@@ -339,7 +339,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         }
     }
 
-    private static bool IsStoreOn(ProcessTree.Entry process, int port) =>
+    private static bool IsStoreOn(RunningProcess process, int port) =>
         (process.CommandLine.Contains("redis-server", StringComparison.Ordinal) || process.CommandLine.Contains("garnet", StringComparison.OrdinalIgnoreCase))
         && process.CommandLine.Contains(port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
