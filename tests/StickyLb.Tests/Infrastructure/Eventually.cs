@@ -31,10 +31,6 @@ internal static class Eventually
         return reached ? last : throw new TimeoutException($"Not within {timeout}: {reason(last)}");
     }
 
-    /// <summary>Synchronous-read form of <see cref="ValueAsync{T}(Func{Task{T}}, Func{T, bool}, TimeSpan, Func{T, string}, TimeSpan?)"/>.</summary>
-    public static Task<T> ValueAsync<T>(Func<T> read, Func<T, bool> done, TimeSpan timeout, Func<T, string> reason, TimeSpan? interval = null) =>
-        ValueAsync(() => Task.FromResult(read()), done, timeout, reason, interval);
-
     /// <summary>
     /// Reads <paramref name="read"/> until <paramref name="done"/> accepts the value or the time is up; returns whether it
     /// did and the last value read, for a caller whose timeout is an outcome rather than a failure.

@@ -123,12 +123,8 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         compare.ErrorDataReceived += (_, e) => lines.Enqueue(e.Data ?? "");
         compare.BeginOutputReadLine();
         compare.BeginErrorReadLine();
-        var stopwatch = Stopwatch.StartNew();
         var midStory = new System.Text.RegularExpressions.Regex(@"Redistribute\S*: *[1-9]");
-        while (!lines.Any(midStory.IsMatch) && stopwatch.Elapsed < TimeSpan.FromSeconds(60) && !compare.HasExited)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.TryTrueAsync(() => lines.Any(midStory.IsMatch) || compare.HasExited, TimeSpan.FromSeconds(60), interval: TimeSpan.FromMilliseconds(50));
 
         var children = RunningProcesses.DescendantsOf(compare.Id).Where(p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, children.Count);

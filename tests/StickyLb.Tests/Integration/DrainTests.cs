@@ -80,6 +80,7 @@ public sealed class DrainTests(ITestOutputHelper output)
                     await user.Client.WhoAmIAsync();
                 }
 
+                // Real time on purpose: the stayers ask twice a second, well within the 3 s idle timeout that ends the others' sessions.
                 await Task.Delay(500);
             }
         });

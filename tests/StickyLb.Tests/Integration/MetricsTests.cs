@@ -61,23 +61,18 @@ public sealed class MetricsTests(ITestOutputHelper output)
     private static string Key(string name, params (string Label, string Value)[] labels) =>
         name + "{" + string.Join(',', labels.OrderBy(l => l.Label, StringComparer.Ordinal).Select(l => $"{l.Label}=\"{l.Value}\"")) + "}";
 
-    private static async Task<Dictionary<string, double>> ScrapeUntilAsync(GatewayProcess gateway, Func<Dictionary<string, double>, bool> condition)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (true)
-        {
-            using var response = await gateway.Admin.GetAsync("/metrics");
-            response.EnsureSuccessStatusCode();
-            Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-            var metrics = ParsePrometheusText(await response.Content.ReadAsStringAsync());
-            if (condition(metrics) || stopwatch.Elapsed > TimeSpan.FromSeconds(10))
+    private static async Task<Dictionary<string, double>> ScrapeUntilAsync(GatewayProcess gateway, Func<Dictionary<string, double>, bool> condition) =>
+        (await Eventually.TryAsync(
+            async () =>
             {
-                return metrics;
-            }
-
-            await Task.Delay(200);
-        }
-    }
+                using var response = await gateway.Admin.GetAsync("/metrics");
+                response.EnsureSuccessStatusCode();
+                Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+                return ParsePrometheusText(await response.Content.ReadAsStringAsync());
+            },
+            condition,
+            TimeSpan.FromSeconds(10),
+            interval: TimeSpan.FromMilliseconds(50))).Last;
 
     /// <summary>Prometheus text exposition (version 0.0.4): one sample per line, <c>name{label="value",...} number</c>.</summary>
     private static Dictionary<string, double> ParsePrometheusText(string text)

@@ -106,18 +106,24 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
     /// <summary>The first answer of a server that is starting: connection refusals until it listens.</summary>
     private static async Task<HttpResponseMessage> FirstAnswerAsync(HttpClient client, string path)
     {
-        var stopwatch = Stopwatch.StartNew();
-        while (true)
-        {
-            try
+        Exception? refused = null;
+        return (await Eventually.ValueAsync<HttpResponseMessage?>(
+            async () =>
             {
-                return await client.GetAsync(path);
-            }
-            catch (HttpRequestException) when (stopwatch.Elapsed < TimeSpan.FromSeconds(30))
-            {
-                await Task.Delay(50);
-            }
-        }
+                try
+                {
+                    return await client.GetAsync(path);
+                }
+                catch (HttpRequestException ex)
+                {
+                    refused = ex;
+                    return null;
+                }
+            },
+            response => response is not null,
+            TimeSpan.FromSeconds(30),
+            _ => $"{path} was never answered; last: {refused?.Message}",
+            interval: TimeSpan.FromMilliseconds(50)))!;
     }
 
     [Fact]
@@ -176,10 +182,13 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
             if (seen < i)
             {
                 stale++;
-                while ((await elsewhere.GetFromJsonAsync<CartResponse>("/cart"))!.Items.Count < i)
-                {
-                    Assert.True(acknowledged.Elapsed < TimeSpan.FromSeconds(10), $"Change {i} never reached the other backend.");
-                }
+                // No pause between reads: the time the change takes to reach the other backend is what is measured.
+                var change = i;
+                await Eventually.TrueAsync(
+                    async () => (await elsewhere.GetFromJsonAsync<CartResponse>("/cart"))!.Items.Count >= change,
+                    TimeSpan.FromSeconds(10),
+                    () => $"change {change} never reached the other backend.",
+                    interval: TimeSpan.Zero);
 
                 windows.Add(acknowledged.Elapsed.TotalMilliseconds);
             }
@@ -280,17 +289,8 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
     }
 
     /// <summary>Polls <paramref name="backend"/> until it sees <paramref name="expected"/> members, for up to 30 s; answers the last count.</summary>
-    private static async Task<int?> WaitForMembersAsync(HttpClient backend, int expected)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        int? members;
-        while ((members = await MembersAsync(backend)) != expected && stopwatch.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(50);
-        }
-
-        return members;
-    }
+    private static async Task<int?> WaitForMembersAsync(HttpClient backend, int expected) =>
+        (await Eventually.TryAsync(() => MembersAsync(backend), members => members == expected, TimeSpan.FromSeconds(30), interval: TimeSpan.FromMilliseconds(50))).Last;
 
     /// <summary>
     /// Each user adds items in a loop until <paramref name="during"/> is done, recording the items the
@@ -317,6 +317,7 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
                     // Not acknowledged: it may or may not have been applied.
                 }
 
+                // The load's pace, real time on purpose: about twenty changes a second per user, through the kills.
                 await Task.Delay(50);
             }
         })).ToList();
@@ -341,18 +342,6 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
         };
 
     private static async Task<StickyLb.Proxy.Admin.BackendInfo[]> PollBackendsAsync(
-        GatewayProcess gateway, Func<StickyLb.Proxy.Admin.BackendInfo[], bool> done)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (true)
-        {
-            var backends = await gateway.GetBackendsAsync();
-            if (done(backends) || stopwatch.Elapsed > TimeSpan.FromSeconds(5))
-            {
-                return backends;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+        GatewayProcess gateway, Func<StickyLb.Proxy.Admin.BackendInfo[], bool> done) =>
+        (await Eventually.TryAsync(gateway.GetBackendsAsync, done, TimeSpan.FromSeconds(5), interval: TimeSpan.FromMilliseconds(50))).Last;
 }

@@ -121,13 +121,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         var recovery = Stopwatch.StartNew();
         foreach (var user in users)
         {
-            HttpStatusCode status;
-            do
-            {
-                using var probe = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "after" });
-                status = probe.StatusCode;
-            }
-            while (status != HttpStatusCode.OK && recovery.Elapsed < TimeSpan.FromSeconds(5));
+            var status = await AddAfterRecoveryAsync(user, TimeSpan.FromSeconds(5) - recovery.Elapsed);
 
             Assert.Equal(HttpStatusCode.OK, status);
             acknowledged[user.Name].Add("after");
@@ -174,13 +168,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         var recovery = Stopwatch.StartNew();
         foreach (var user in users)
         {
-            HttpStatusCode status;
-            do
-            {
-                using var probe = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "after" });
-                status = probe.StatusCode;
-            }
-            while (status != HttpStatusCode.OK && recovery.Elapsed < TimeSpan.FromSeconds(5));
+            var status = await AddAfterRecoveryAsync(user, TimeSpan.FromSeconds(5) - recovery.Elapsed);
 
             Assert.Equal(HttpStatusCode.OK, status);
         }
@@ -197,6 +185,17 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         }
 
     }
+
+    /// <summary>Adds "after" to <paramref name="user"/>'s cart until it is acknowledged or <paramref name="timeout"/> is over; the last status.</summary>
+    private static async Task<HttpStatusCode> AddAfterRecoveryAsync(LoggedInUser user, TimeSpan timeout) =>
+        (await Eventually.TryAsync(
+            async () =>
+            {
+                using var probe = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "after" });
+                return probe.StatusCode;
+            },
+            status => status == HttpStatusCode.OK,
+            timeout)).Last;
 
     public static TheoryData<string, bool> StoreDeaths()
     {
@@ -233,29 +232,34 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         var recovery = Stopwatch.StartNew();
         foreach (var user in users)
         {
-            while (true)
-            {
-                using var response = await user.Client.Http.GetAsync("/whoami");
-                var body = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<WhoAmIResponse>() : null;
-                if (body is { User: null })
+            var loggedOut = await Eventually.ValueAsync<WhoAmIResponse?>(
+                async () =>
                 {
-                    Assert.Equal(1, body.Visits);
-                    break;
-                }
+                    using var response = await user.Client.Http.GetAsync("/whoami");
+                    var body = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<WhoAmIResponse>() : null;
+                    if (body is { User: null })
+                    {
+                        return body;
+                    }
 
-                if (body is null || killServer)
-                {
-                    Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-                    Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-                }
-                else
-                {
-                    Assert.Equal(user.Name, body.User);
-                }
+                    if (body is null || killServer)
+                    {
+                        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                    }
+                    else
+                    {
+                        Assert.Equal(user.Name, body.User);
+                    }
 
-                Assert.True(recovery.Elapsed < TimeSpan.FromSeconds(30), $"The store was not back after {recovery.Elapsed}.");
-                await Task.Delay(100);
-            }
+                    return null;
+                },
+                body => body is not null,
+                TimeSpan.FromSeconds(30) - recovery.Elapsed,
+                _ => $"the store was not back after {recovery.Elapsed}.",
+                interval: TimeSpan.FromMilliseconds(100));
+
+            Assert.Equal(1, loggedOut!.Visits);
         }
 
         var again = await users[0].Client.LoginAsync(users[0].Name);
@@ -294,14 +298,21 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         await gateway.WaitForLineAsync(l => l.Contains($"Started {kind} again on 127.0.0.1:{storePort}", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         // The backends' clients reconnect on their own, within about their half-second retry interval;
         // until then a request is the store-outage 503, never a 500.
-        var reconnect = Stopwatch.StartNew();
-        HttpResponseMessage login;
-        while ((login = await user.Http.PostAsJsonAsync("/login", new { user = "alice" })).StatusCode != HttpStatusCode.OK && reconnect.Elapsed < TimeSpan.FromSeconds(5))
-        {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, login.StatusCode);
-            login.Dispose();
-            await Task.Delay(100);
-        }
+        var (_, login) = await Eventually.TryAsync(
+            async () =>
+            {
+                var response = await user.Http.PostAsJsonAsync("/login", new { user = "alice" });
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                    response.Dispose();
+                }
+
+                return response;
+            },
+            response => response.StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(5),
+            interval: TimeSpan.FromMilliseconds(100));
 
         using (login)
         {

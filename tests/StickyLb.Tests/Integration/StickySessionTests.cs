@@ -254,15 +254,8 @@ public sealed class StickySessionTests(ITestOutputHelper output)
         response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [];
 
     /// <summary>Waits until <paramref name="answered"/> reaches <paramref name="count"/>: the load has run that far.</summary>
-    private static async Task WaitForAnswersAsync(Func<int> answered, int count)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (answered() < count)
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), $"Only {answered()} of {count} answers within 30 s.");
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitForAnswersAsync(Func<int> answered, int count) =>
+        Eventually.TrueAsync(() => answered() >= count, TimeSpan.FromSeconds(30), () => $"only {answered()} of {count} answers.", interval: TimeSpan.FromMilliseconds(10));
 
     internal static async Task KillBackendAsync(GatewayProcess gateway, string id, KillMethod method)
     {
