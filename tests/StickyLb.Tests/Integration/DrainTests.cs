@@ -202,20 +202,20 @@ public sealed class DrainTests(ITestOutputHelper output)
     private static async Task<LoggedInUsers> LogInNewcomersAsync(GatewayProcess gateway, string prefix, int count)
     {
         var users = new LoggedInUsers();
-        try
+        for (var i = 0; i < count; i++)
         {
-            for (var i = 0; i < count; i++)
+            var client = gateway.NewUser();
+            try
             {
-                var client = gateway.NewUser();
-                users.Add(new LoggedInUser(client, "", "", 0));
                 var whoAmI = await client.LoginAsync($"{prefix}{i}");
-                users[^1] = new LoggedInUser(client, whoAmI.User!, whoAmI.Backend, whoAmI.Visits);
+                users.Add(new LoggedInUser(client, whoAmI.User!, whoAmI.Backend, whoAmI.Visits));
             }
-        }
-        catch
-        {
-            users.Dispose();
-            throw;
+            catch
+            {
+                client.Dispose();
+                users.Dispose();
+                throw;
+            }
         }
 
         return users;

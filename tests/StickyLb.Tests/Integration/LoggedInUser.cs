@@ -9,23 +9,23 @@ internal sealed record LoggedInUser(UserClient Client, string Name, string Backe
     public static async Task<LoggedInUsers> LogInAsync(GatewayProcess gateway, int count)
     {
         var users = new LoggedInUsers();
-        try
+        for (var i = 0; i < count; i++)
         {
-            for (var i = 0; i < count; i++)
+            var client = gateway.NewUser();
+            var name = $"user{i}";
+            try
             {
-                var client = gateway.NewUser();
-                var name = $"user{i}";
-                users.Add(new LoggedInUser(client, name, "", 0));
                 await client.LoginAsync(name);
                 var whoAmI = await client.WhoAmIAsync();
                 Assert.Equal(name, whoAmI.User);
-                users[^1] = new LoggedInUser(client, name, whoAmI.Backend, whoAmI.Visits);
+                users.Add(new LoggedInUser(client, name, whoAmI.Backend, whoAmI.Visits));
             }
-        }
-        catch
-        {
-            users.Dispose();
-            throw;
+            catch
+            {
+                client.Dispose();
+                users.Dispose();
+                throw;
+            }
         }
 
         return users;
