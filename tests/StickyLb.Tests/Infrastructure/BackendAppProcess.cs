@@ -45,31 +45,26 @@ internal sealed class BackendAppProcess : IDisposable
     public async Task WaitUntilReadyAsync()
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
-        var stopwatch = Stopwatch.StartNew();
-        while (stopwatch.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            if (_process.HasExited)
+        await Eventually.TrueAsync(
+            async () =>
             {
-                throw new InvalidOperationException($"BackendApp exited with code {_process.ExitCode}.");
-            }
-
-            try
-            {
-                using var response = await client.GetAsync(new Uri(_address, "/healthz"));
-                if (response.IsSuccessStatusCode)
+                if (_process.HasExited)
                 {
-                    return;
+                    throw new InvalidOperationException($"BackendApp exited with code {_process.ExitCode}.");
                 }
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-            {
-                // Not listening yet.
-            }
 
-            await Task.Delay(25);
-        }
-
-        throw new TimeoutException($"BackendApp on {_address} was not ready within 30 s.");
+                try
+                {
+                    using var response = await client.GetAsync(new Uri(_address, "/healthz"));
+                    return response.IsSuccessStatusCode;
+                }
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                {
+                    return false; // Not listening yet.
+                }
+            },
+            TimeSpan.FromSeconds(30),
+            () => $"BackendApp on {_address} was not ready.");
     }
 
     /// <summary>SIGKILL, as a crash would; waits until the process is gone.</summary>

@@ -155,25 +155,12 @@ internal sealed class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>Polls the admin API until <paramref name="condition"/> holds for backend <paramref name="id"/>.</summary>
-    public async Task<BackendInfo> WaitForBackendAsync(string id, Func<BackendInfo, bool> condition, TimeSpan timeout)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (true)
-        {
-            var backend = (await GetBackendsAsync()).Single(b => b.Id == id);
-            if (condition(backend))
-            {
-                return backend;
-            }
-
-            if (stopwatch.Elapsed > timeout)
-            {
-                throw new TimeoutException($"Backend {id} did not reach the expected state within {timeout}; last: {backend}.");
-            }
-
-            await Task.Delay(25);
-        }
-    }
+    public Task<BackendInfo> WaitForBackendAsync(string id, Func<BackendInfo, bool> condition, TimeSpan timeout) =>
+        Eventually.ValueAsync(
+            async () => (await GetBackendsAsync()).Single(b => b.Id == id),
+            condition,
+            timeout,
+            last => $"backend {id} did not reach the expected state; last: {last}.");
 
     /// <summary>Waits until the gateway process has exited; returns its exit code.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
@@ -186,24 +173,13 @@ internal sealed class GatewayProcess : IAsyncDisposable
     public void Signal(int signal) => Posix.Signal(_process.Id, signal);
 
     /// <summary>Waits until the gateway has printed a line that <paramref name="match"/> accepts; throws with its output if it does not in time.</summary>
-    public async Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!_lines.Any(match))
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"The gateway exited with code {_process.ExitCode} before it printed the line awaited:\n{Output}");
-            }
-
-            if (stopwatch.Elapsed > timeout)
-            {
-                throw new TimeoutException($"The gateway did not print the line awaited within {timeout}:\n{Output}");
-            }
-
-            await Task.Delay(25);
-        }
-    }
+    public Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout) =>
+        Eventually.TrueAsync(
+            () => _lines.Any(match) || (_process.HasExited
+                ? throw new InvalidOperationException($"The gateway exited with code {_process.ExitCode} before it printed the line awaited:\n{Output}")
+                : false),
+            timeout,
+            () => $"the gateway did not print the line awaited:\n{Output}");
 
     private void Remember(string? line)
     {

@@ -52,24 +52,13 @@ internal sealed class NamespacedProcess : IDisposable
     }
 
     /// <summary>Waits until the process has printed a line that <paramref name="match"/> accepts; throws with its output if it exits or does not in time.</summary>
-    public async Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!_lines.Any(match))
-        {
-            if (_process.HasExited)
-            {
-                throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before it printed the line awaited:\n{Output}");
-            }
-
-            if (stopwatch.Elapsed > timeout)
-            {
-                throw new TimeoutException($"{Name} did not print the line awaited within {timeout}:\n{Output}");
-            }
-
-            await Task.Delay(25);
-        }
-    }
+    public Task WaitForLineAsync(Func<string, bool> match, TimeSpan timeout) =>
+        Eventually.TrueAsync(
+            () => _lines.Any(match) || (_process.HasExited
+                ? throw new InvalidOperationException($"{Name} exited with code {_process.ExitCode} before it printed the line awaited:\n{Output}")
+                : false),
+            timeout,
+            () => $"{Name} did not print the line awaited:\n{Output}");
 
     /// <summary>SIGKILL, as a crash would; waits until the process is gone.</summary>
     public void Kill()

@@ -133,29 +133,15 @@ internal sealed class NetworkNamespaces : IAsyncDisposable
     }
 
     /// <summary>Polls <paramref name="url"/> with curl from <paramref name="host"/> until it answers 2xx; throws with the reason on timeout.</summary>
-    public async Task WaitUntilAnswersAsync(string host, string url, TimeSpan timeout, NamespacedProcess? server = null)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        var last = "";
-        while (stopwatch.Elapsed < timeout)
-        {
-            if (server is { HasExited: true })
-            {
-                throw new InvalidOperationException($"{server.Name} exited before {url} answered:\n{server.Output}");
-            }
-
-            var result = await RunAsync(host, "curl", "-s", "-o", "/dev/null", "--max-time", "1", "-w", "%{http_code}", url);
-            last = $"curl exit {result.ExitCode}, status {result.StandardOutput}";
-            if (result.StandardOutput.StartsWith('2'))
-            {
-                return;
-            }
-
-            await Task.Delay(100);
-        }
-
-        throw new TimeoutException($"{url} did not answer 2xx from {host} within {timeout} ({last}).{(server is null ? "" : "\n" + server.Output)}");
-    }
+    public async Task WaitUntilAnswersAsync(string host, string url, TimeSpan timeout, NamespacedProcess? server = null) =>
+        await Eventually.ValueAsync(
+            async () => server is { HasExited: true }
+                ? throw new InvalidOperationException($"{server.Name} exited before {url} answered:\n{server.Output}")
+                : await RunAsync(host, "curl", "-s", "-o", "/dev/null", "--max-time", "1", "-w", "%{http_code}", url),
+            result => result.StandardOutput.StartsWith('2'),
+            timeout,
+            last => $"{url} did not answer 2xx from {host} (curl exit {last.ExitCode}, status {last.StandardOutput}).{(server is null ? "" : "\n" + server.Output)}",
+            interval: TimeSpan.FromMilliseconds(100));
 
     /// <summary>Every network namespace on the machine, by name.</summary>
     public static async Task<IReadOnlyList<string>> ListAsync()

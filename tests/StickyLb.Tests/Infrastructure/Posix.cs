@@ -34,42 +34,16 @@ internal static partial class Posix
     }
 
     /// <summary>Waits (polling) until process <paramref name="pid"/> is gone; false on timeout.</summary>
-    public static async Task<bool> WaitForExitAsync(int pid, TimeSpan timeout)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (IsAlive(pid))
-        {
-            if (stopwatch.Elapsed > timeout)
-            {
-                return false;
-            }
-
-            await Task.Delay(20);
-        }
-
-        return true;
-    }
+    public static Task<bool> WaitForExitAsync(int pid, TimeSpan timeout) =>
+        Eventually.TryTrueAsync(() => !IsAlive(pid), timeout);
 
     /// <summary>
     /// Waits (polling /proc) until every thread of process <paramref name="pid"/> is stopped: SIGSTOP is delivered
     /// asynchronously, and a thread still running on the other core answered one more request after kill(2)
     /// had returned (a CI failure of the hung-store test). False on timeout.
     /// </summary>
-    public static async Task<bool> WaitUntilStoppedAsync(int pid, TimeSpan timeout)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!IsStopped(pid))
-        {
-            if (stopwatch.Elapsed > timeout)
-            {
-                return false;
-            }
-
-            await Task.Delay(5);
-        }
-
-        return true;
-    }
+    public static Task<bool> WaitUntilStoppedAsync(int pid, TimeSpan timeout) =>
+        Eventually.TryTrueAsync(() => IsStopped(pid), timeout, interval: TimeSpan.FromMilliseconds(5));
 
     private static bool IsStopped(int pid)
     {

@@ -125,19 +125,14 @@ internal sealed class SentinelStore : IAsyncDisposable
         _processes.Add(process);
     }
 
-    private async Task WaitUntilReadyAsync(TimeSpan timeout)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!await IsReadyAsync())
-        {
-            if (stopwatch.Elapsed > timeout || _processes.Any(p => p.HasExited))
-            {
-                throw new InvalidOperationException("The Sentinel store did not become ready (a node exited or the replica and sentinels did not meet).");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    private Task WaitUntilReadyAsync(TimeSpan timeout) =>
+        Eventually.TrueAsync(
+            async () => await IsReadyAsync() || (_processes.Any(p => p.HasExited)
+                ? throw new InvalidOperationException("The Sentinel store did not become ready: a node exited.")
+                : false),
+            timeout,
+            () => "the Sentinel store did not become ready (the replica and sentinels did not meet).",
+            interval: TimeSpan.FromMilliseconds(100));
 
     private async Task<bool> IsReadyAsync()
     {

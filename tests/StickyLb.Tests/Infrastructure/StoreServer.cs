@@ -102,7 +102,7 @@ internal sealed class StoreServer : IAsyncDisposable
     private List<int> SignalAll(int signal)
     {
         var process = _process ?? throw new InvalidOperationException("The server is not running.");
-        var pids = ProcessTree.Descendants(process.Id).Select(p => p.Pid).Prepend(process.Id).ToList();
+        var pids = RunningProcesses.DescendantsOf(process.Id).Select(p => p.Pid).Prepend(process.Id).ToList();
         foreach (var pid in pids)
         {
             Posix.Signal(pid, signal);
@@ -177,16 +177,11 @@ internal sealed class StoreServer : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
-        var stopwatch = Stopwatch.StartNew();
-        while (await StoreProbe.PingAsync(Configuration, TimeSpan.FromSeconds(1), CancellationToken.None) != StoreAnswer.Answers)
-        {
-            if (_process.HasExited || stopwatch.Elapsed > TimeSpan.FromSeconds(60))
-            {
-                throw new InvalidOperationException($"{Kind} did not start on {Endpoint}.");
-            }
-
-            await Task.Delay(25);
-        }
+        await Eventually.TrueAsync(
+            async () => await StoreProbe.PingAsync(Configuration, TimeSpan.FromSeconds(1), CancellationToken.None) == StoreAnswer.Answers
+                || (_process.HasExited ? throw new InvalidOperationException($"{Kind} exited before it answered on {Endpoint}.") : false),
+            TimeSpan.FromSeconds(60),
+            () => $"{Kind} did not start on {Endpoint}.");
 
         // Ready as the gateway makes its embedded store ready: a cold Garnet's first commands can take longer
         // than the fail-fast client waits (500 ms), which a test would mistake for an outage.

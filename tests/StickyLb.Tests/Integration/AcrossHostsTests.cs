@@ -190,17 +190,6 @@ public sealed class AcrossHostsTests(ITestOutputHelper output) : IDisposable
     private static Task WaitForAsync(Func<Task<bool>> condition, string what, NamespacedProcess? process = null) =>
         WaitForAsync(condition, () => what, process);
 
-    private static async Task WaitForAsync(Func<Task<bool>> condition, Func<string> what, NamespacedProcess? process)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (stopwatch.Elapsed > StartTimeout)
-            {
-                throw new TimeoutException($"Waited {StartTimeout} for {what()}.{(process is null ? "" : "\n" + process.Output)}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+    private static Task WaitForAsync(Func<Task<bool>> condition, Func<string> what, NamespacedProcess? process) =>
+        Eventually.TrueAsync(condition, StartTimeout, () => $"{what()}.{(process is null ? "" : "\n" + process.Output)}", interval: TimeSpan.FromMilliseconds(100));
 }

@@ -92,7 +92,7 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         Assert.Contains("kept", text);
         Assert.Contains("a planned restart", text);
         // A backend compare left behind would have been reparented, so look at every process.
-        Assert.DoesNotContain(ProcessTree.All(), p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)
+        Assert.DoesNotContain(RunningProcesses.All(), p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)
             && p.CommandLine.Contains($"--Backend:ParentPid {comparePid}", StringComparison.Ordinal));
     }
 
@@ -123,14 +123,10 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         compare.ErrorDataReceived += (_, e) => lines.Enqueue(e.Data ?? "");
         compare.BeginOutputReadLine();
         compare.BeginErrorReadLine();
-        var stopwatch = Stopwatch.StartNew();
         var midStory = new System.Text.RegularExpressions.Regex(@"Redistribute\S*: *[1-9]");
-        while (!lines.Any(midStory.IsMatch) && stopwatch.Elapsed < TimeSpan.FromSeconds(60) && !compare.HasExited)
-        {
-            await Task.Delay(50);
-        }
+        await Eventually.TryTrueAsync(() => lines.Any(midStory.IsMatch) || compare.HasExited, TimeSpan.FromSeconds(60), interval: TimeSpan.FromMilliseconds(50));
 
-        var children = ProcessTree.Descendants(compare.Id).Where(p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)).ToList();
+        var children = RunningProcesses.DescendantsOf(compare.Id).Where(p => p.CommandLine.Contains("BackendApp", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, children.Count);
         Assert.Contains(lines, midStory.IsMatch);
 

@@ -309,16 +309,6 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
         Assert.Equal(760, image);
     }
 
-    private static async Task<T?> PollAsync<T>(Func<Task<T?>> read, Func<T?, bool> done, int timeoutSeconds = 3)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        var value = await read();
-        while (!done(value) && stopwatch.Elapsed < TimeSpan.FromSeconds(timeoutSeconds))
-        {
-            await Task.Delay(50);
-            value = await read();
-        }
-
-        return value;
-    }
+    private static async Task<T?> PollAsync<T>(Func<Task<T?>> read, Func<T?, bool> done, int timeoutSeconds = 3) =>
+        (await Eventually.TryAsync(read, done, TimeSpan.FromSeconds(timeoutSeconds), interval: TimeSpan.FromMilliseconds(50))).Last;
 }

@@ -16,7 +16,7 @@ public sealed class DrainTests(ITestOutputHelper output)
     public async Task ADrainingBackendKeepsItsPinnedUsersWithTheirSessionsTakesNoNewOneAndReadyRestoresIt()
     {
         await using var gateway = await GatewayProcess.StartAsync(output);
-        var users = await LoggedInUser.LogInAsync(gateway, 30);
+        using var users = await LoggedInUser.LogInAsync(gateway, 30);
         foreach (var user in users)
         {
             using var added = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "book-" + user.Name });
@@ -25,7 +25,7 @@ public sealed class DrainTests(ITestOutputHelper output)
 
         using var drain = await gateway.Admin.PostAsync("/api/backends/2/drain", null);
         using var again = await gateway.Admin.PostAsync("/api/backends/2/drain", null);
-        var newcomers = await LogInNewcomersAsync(gateway, "drained", 30);
+        using var newcomers = await LogInNewcomersAsync(gateway, "drained", 30);
         var visits = new List<(LoggedInUser User, WhoAmIResponse WhoAmI, CartResponse Cart)>();
         foreach (var user in users)
         {
@@ -34,7 +34,7 @@ public sealed class DrainTests(ITestOutputHelper output)
 
         var drained = (await gateway.GetBackendsAsync()).Single(b => b.Id == "2");
         using var ready = await gateway.Admin.PostAsync("/api/backends/2/ready", null);
-        var afterReady = await LogInNewcomersAsync(gateway, "ready", 30);
+        using var afterReady = await LogInNewcomersAsync(gateway, "ready", 30);
 
         Assert.Equal(HttpStatusCode.OK, drain.StatusCode);
         Assert.Equal("draining", (await drain.Content.ReadFromJsonAsync<BackendInfo>())!.State);
@@ -52,7 +52,6 @@ public sealed class DrainTests(ITestOutputHelper output)
         Assert.Equal("running", (await ready.Content.ReadFromJsonAsync<BackendInfo>())!.State);
         Assert.Contains(afterReady, n => n.Backend == "2");
         Assert.Contains(gateway.Output.Split('\n'), l => l.Contains("Backend 2 is draining", StringComparison.Ordinal));
-        users.Concat(newcomers).Concat(afterReady).ToList().ForEach(u => u.Dispose());
     }
 
     [Fact]
@@ -60,7 +59,7 @@ public sealed class DrainTests(ITestOutputHelper output)
     {
         // Sessions end after 3 s without a request: drain, let them end, stop (memory mode).
         await using var gateway = await GatewayProcess.StartAsync(output, "--idle-timeout", "3");
-        var users = await LoggedInUser.LogInAsync(gateway, 12);
+        using var users = await LoggedInUser.LogInAsync(gateway, 12);
         var target = users.GroupBy(u => u.Backend).MaxBy(g => g.Count())!.Key;
         var leaving = users.Where(u => u.Backend == target).ToList();
         var staying = users.Where(u => u.Backend != target).ToList();
@@ -81,6 +80,7 @@ public sealed class DrainTests(ITestOutputHelper output)
                     await user.Client.WhoAmIAsync();
                 }
 
+                // Real time on purpose: the stayers ask twice a second, well within the 3 s idle timeout that ends the others' sessions.
                 await Task.Delay(500);
             }
         });
@@ -102,14 +102,13 @@ public sealed class DrainTests(ITestOutputHelper output)
         Assert.All(after, a => Assert.Equal((a.User.Name, a.User.Backend), (a.WhoAmI.User, a.WhoAmI.Backend)));
         // The idle user comes back later, logs in again, and lands on a running backend.
         Assert.NotEqual(target, returning.Backend);
-        users.ForEach(u => u.Dispose());
     }
 
     [Fact]
     public async Task ADrainingBackendThatDiesFollowsTheFailoverPolicyAndItsUsersGoElsewhere()
     {
         await using var gateway = await GatewayProcess.StartAsync(output);
-        var users = await LoggedInUser.LogInAsync(gateway, 12);
+        using var users = await LoggedInUser.LogInAsync(gateway, 12);
         using var drain = await gateway.Admin.PostAsync("/api/backends/2/drain", null);
 
         await StickySessionTests.KillBackendAsync(gateway, "2", KillMethod.AdminApi);
@@ -125,14 +124,13 @@ public sealed class DrainTests(ITestOutputHelper output)
         // Redistribute: re-pinned to a backend that takes new clients; memory mode: the session is gone.
         Assert.All(moved, m => Assert.Equal((false, (string?)null), (m.Backend == "2", m.User)));
         Assert.Equal("draining", (await start.Content.ReadFromJsonAsync<BackendInfo>())!.State);
-        users.ForEach(u => u.Dispose());
     }
 
     [Fact]
     public async Task TheConfigurationCanDrainABackendAndTheAdminApiCannotUndoIt()
     {
         await using var gateway = await GatewayProcess.StartAsync(output, "--ReverseProxy:Clusters:backends:Destinations:3:Metadata:Drain", "true");
-        var newcomers = await LogInNewcomersAsync(gateway, "user", 20);
+        using var newcomers = await LogInNewcomersAsync(gateway, "user", 20);
         using var ready = await gateway.Admin.PostAsync("/api/backends/3/ready", null);
         using var unknown = await gateway.Admin.PostAsync("/api/backends/9/drain", null);
 
@@ -141,7 +139,6 @@ public sealed class DrainTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.Conflict, ready.StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
-        newcomers.ForEach(u => u.Dispose());
     }
 
     [Fact]
@@ -160,14 +157,13 @@ public sealed class DrainTests(ITestOutputHelper output)
 
             await File.WriteAllTextAsync(file, Drain(true));
             var drained = await gateway.WaitForBackendAsync("3", b => b.State == "draining", TimeSpan.FromSeconds(10));
-            var newcomers = await LogInNewcomersAsync(gateway, "user", 15);
+            using var newcomers = await LogInNewcomersAsync(gateway, "user", 15);
             await File.WriteAllTextAsync(file, Drain(false));
             var ready = await gateway.WaitForBackendAsync("3", b => b.State == "running", TimeSpan.FromSeconds(10));
 
             Assert.Equal(("running", "draining", "running"), (before, drained.State, ready.State));
             Assert.DoesNotContain(newcomers, n => n.Backend == "3");
             Assert.Contains(gateway.Output.Split('\n'), l => l.Contains("Backend 3 is draining, as the configuration says", StringComparison.Ordinal));
-            newcomers.ForEach(u => u.Dispose());
         }
         finally
         {
@@ -183,7 +179,7 @@ public sealed class DrainTests(ITestOutputHelper output)
         var destinations = backends.SelectMany(b => new[] { $"--ReverseProxy:Clusters:backends:Destinations:{b.Id}:Address", b.Address }).ToArray();
         // BackendApp's home page opens a session: the probe asks its /healthz, as a user's own app's health path.
         await using var second = await GatewayProcess.StartAsync(output, ["--spawn", "false", "--health-path", "/healthz", .. destinations]);
-        var users = await LoggedInUser.LogInAsync(first, 9);
+        using var users = await LoggedInUser.LogInAsync(first, 9);
 
         var throughSecond = new List<(LoggedInUser User, WhoAmIResponse WhoAmI)>();
         foreach (var user in users)
@@ -200,18 +196,26 @@ public sealed class DrainTests(ITestOutputHelper output)
 
         Assert.Equal(3, users.Select(u => u.Backend).Distinct().Count());
         Assert.All(throughSecond, t => Assert.Equal((t.User.Backend, t.User.Name, t.User.Visits + 1), (t.WhoAmI.Backend, t.WhoAmI.User, t.WhoAmI.Visits)));
-        users.ForEach(u => u.Dispose());
     }
 
     /// <summary>New users who log in one after another: where the gateway pins each.</summary>
-    private static async Task<List<LoggedInUser>> LogInNewcomersAsync(GatewayProcess gateway, string prefix, int count)
+    private static async Task<LoggedInUsers> LogInNewcomersAsync(GatewayProcess gateway, string prefix, int count)
     {
-        var users = new List<LoggedInUser>();
+        var users = new LoggedInUsers();
         for (var i = 0; i < count; i++)
         {
             var client = gateway.NewUser();
-            var whoAmI = await client.LoginAsync($"{prefix}{i}");
-            users.Add(new LoggedInUser(client, whoAmI.User!, whoAmI.Backend, whoAmI.Visits));
+            try
+            {
+                var whoAmI = await client.LoginAsync($"{prefix}{i}");
+                users.Add(new LoggedInUser(client, whoAmI.User!, whoAmI.Backend, whoAmI.Visits));
+            }
+            catch
+            {
+                client.Dispose();
+                users.Dispose();
+                throw;
+            }
         }
 
         return users;

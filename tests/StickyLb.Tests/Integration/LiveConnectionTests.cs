@@ -166,35 +166,20 @@ public sealed class LiveConnectionTests(ITestOutputHelper output, LiveGatewayFix
         return (worked, failures);
     }
 
-    private static async Task WaitForNoConnectionsAsync(GatewayProcess gateway)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        BackendInfo[] backends;
-        while ((backends = await gateway.GetBackendsAsync()).Any(b => b.Connections != 0))
-        {
-            if (stopwatch.Elapsed > CloseBound)
-            {
-                throw new TimeoutException($"Live connections still counted {CloseBound} after the client closed them: {string.Join(", ", backends.Select(b => $"{b.Id}: {b.Connections}"))}.");
-            }
+    private static Task<BackendInfo[]> WaitForNoConnectionsAsync(GatewayProcess gateway) =>
+        Eventually.ValueAsync(
+            gateway.GetBackendsAsync,
+            backends => backends.All(b => b.Connections == 0),
+            CloseBound,
+            backends => $"live connections still counted after the client closed them: {string.Join(", ", backends.Select(b => $"{b.Id}: {b.Connections}"))}.");
 
-            await Task.Delay(25);
-        }
-    }
-
-    private static async Task ScrapeUntilAsync(GatewayProcess gateway, string pattern)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        string metrics;
-        while (!System.Text.RegularExpressions.Regex.IsMatch(metrics = await gateway.Admin.GetStringAsync("/metrics"), pattern))
-        {
-            if (stopwatch.Elapsed > CloseBound)
-            {
-                throw new TimeoutException($"/metrics did not match {pattern} within {CloseBound}:\n{metrics}");
-            }
-
-            await Task.Delay(50);
-        }
-    }
+    private static Task<string> ScrapeUntilAsync(GatewayProcess gateway, string pattern) =>
+        Eventually.ValueAsync(
+            () => gateway.Admin.GetStringAsync("/metrics"),
+            metrics => System.Text.RegularExpressions.Regex.IsMatch(metrics, pattern),
+            CloseBound,
+            metrics => $"/metrics did not match {pattern}:\n{metrics}",
+            interval: TimeSpan.FromMilliseconds(50));
 
     private static string? ServerCookie(CookieContainer cookies, GatewayProcess gateway) => cookies.GetCookies(gateway.GatewayUrl)["server"]?.Value;
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using StickyLb.Proxy.Admin;
@@ -16,7 +15,7 @@ public sealed class MetricsTests(ITestOutputHelper output)
     public async Task MetricsAreOnTheAdminPortOnlyAndMoveWithTrafficOnTheSameCountersAsTheStats()
     {
         await using var gateway = await GatewayProcess.StartAsync(output);
-        var users = await LoggedInUser.LogInAsync(gateway, 6);
+        using var users = await LoggedInUser.LogInAsync(gateway, 6);
         using (var stranger = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = gateway.GatewayUrl })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, "/whoami") { Headers = { { "Cookie", "server=9" } } };
@@ -52,7 +51,6 @@ public sealed class MetricsTests(ITestOutputHelper output)
         Assert.Equal(first[Key("stickylb_affinity_outcomes_total", ("outcome", "hit"))] + 6, second[Key("stickylb_affinity_outcomes_total", ("outcome", "hit"))]);
         Assert.Equal(RequestsOk(first) + 6, RequestsOk(second));
         Assert.DoesNotContain("stickylb_", gatewayBody, StringComparison.Ordinal);
-        users.ForEach(u => u.Dispose());
     }
 
     private static double RequestsOk(Dictionary<string, double> metrics) =>
@@ -62,23 +60,18 @@ public sealed class MetricsTests(ITestOutputHelper output)
     private static string Key(string name, params (string Label, string Value)[] labels) =>
         name + "{" + string.Join(',', labels.OrderBy(l => l.Label, StringComparer.Ordinal).Select(l => $"{l.Label}=\"{l.Value}\"")) + "}";
 
-    private static async Task<Dictionary<string, double>> ScrapeUntilAsync(GatewayProcess gateway, Func<Dictionary<string, double>, bool> condition)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (true)
-        {
-            using var response = await gateway.Admin.GetAsync("/metrics");
-            response.EnsureSuccessStatusCode();
-            Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
-            var metrics = ParsePrometheusText(await response.Content.ReadAsStringAsync());
-            if (condition(metrics) || stopwatch.Elapsed > TimeSpan.FromSeconds(10))
+    private static async Task<Dictionary<string, double>> ScrapeUntilAsync(GatewayProcess gateway, Func<Dictionary<string, double>, bool> condition) =>
+        (await Eventually.TryAsync(
+            async () =>
             {
-                return metrics;
-            }
-
-            await Task.Delay(200);
-        }
-    }
+                using var response = await gateway.Admin.GetAsync("/metrics");
+                response.EnsureSuccessStatusCode();
+                Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+                return ParsePrometheusText(await response.Content.ReadAsStringAsync());
+            },
+            condition,
+            TimeSpan.FromSeconds(10),
+            interval: TimeSpan.FromMilliseconds(50))).Last;
 
     /// <summary>Prometheus text exposition (version 0.0.4): one sample per line, <c>name{label="value",...} number</c>.</summary>
     private static Dictionary<string, double> ParsePrometheusText(string text)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -158,17 +157,6 @@ public sealed class OwnAppTests(ITestOutputHelper output) : IAsyncLifetime
 
     private static string[] Lines(GatewayProcess gateway) => gateway.Output.Split('\n');
 
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (stopwatch.Elapsed > Timeout)
-            {
-                throw new TimeoutException($"Not within {Timeout}: {what}.");
-            }
-
-            await Task.Delay(25);
-        }
-    }
+    private static Task WaitUntilAsync(Func<bool> condition, string what) =>
+        Eventually.TrueAsync(condition, Timeout, () => what + ".");
 }

@@ -25,7 +25,7 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
     {
         await using var store = await SentinelStore.StartAsync();
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "redis", "--redis", store.Configuration);
-        var users = await LoggedInUser.LogInAsync(gateway, 30);
+        using var users = await LoggedInUser.LogInAsync(gateway, 30);
         var before = await gateway.Admin.GetFromJsonAsync<StoreStatus>("/api/store");
         foreach (var user in users)
         {
@@ -69,11 +69,16 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
                     return;
                 }
 
+                // The load's pace, real time on purpose: about five writes a second per worker, through the failover.
                 await Task.Delay(200);
             }
         })).ToList();
 
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        // The primary dies under load: once every worker has had a write acknowledged.
+        await Eventually.TrueAsync(
+            () => acknowledged.Values.All(items => items.Count > 1) || workers.Any(w => w.IsCompleted),
+            TimeSpan.FromSeconds(30),
+            () => $"not every worker had a write acknowledged before the kill: {string.Join(", ", acknowledged.Select(a => $"{a.Key} {a.Value.Count - 1}"))}.");
         store.KillPrimary();
         var killedAt = clock.Elapsed;
         killed.SetResult(killedAt);
@@ -116,7 +121,6 @@ public sealed class SentinelFailoverTests(ITestOutputHelper output)
             Assert.Equal(user.Name, (await user.Client.WhoAmIAsync()).User);
         }
 
-        users.ForEach(u => u.Dispose());
     }
 
     /// <summary>The cart holds every acknowledged item in order, and nothing else but items whose request failed.</summary>

@@ -43,7 +43,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
             ? ["--store", "redis", "--store-port", storePort.ToString(CultureInfo.InvariantCulture)]
             : ["--store", "redis", "--redis", external.Endpoint];
         await using var gateway = await GatewayProcess.StartAsync(output, environment, args);
-        var users = await LoggedInUser.LogInAsync(gateway, 30);
+        using var users = await LoggedInUser.LogInAsync(gateway, 30);
         foreach (var user in users)
         {
             using var added = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "book-" + user.Name });
@@ -78,7 +78,6 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
             Assert.Equal(StoreAnswer.Silent, await StoreProbe.PingAsync($"127.0.0.1:{storePort}", TimeSpan.FromSeconds(1), CancellationToken.None));
         }
 
-        users.ForEach(u => u.Dispose());
     }
 
     [Theory]
@@ -87,7 +86,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
     {
         await using var store = await StoreServer.StartAsync(kind);
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "redis", "--redis", store.Endpoint);
-        var users = await LoggedInUser.LogInAsync(gateway, 6);
+        using var users = await LoggedInUser.LogInAsync(gateway, 6);
         var acknowledged = users.ToDictionary(u => u.Name, _ => new List<string>());
         foreach (var user in users)
         {
@@ -122,13 +121,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         var recovery = Stopwatch.StartNew();
         foreach (var user in users)
         {
-            HttpStatusCode status;
-            do
-            {
-                using var probe = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "after" });
-                status = probe.StatusCode;
-            }
-            while (status != HttpStatusCode.OK && recovery.Elapsed < TimeSpan.FromSeconds(5));
+            var status = await AddAfterRecoveryAsync(user, TimeSpan.FromSeconds(5) - recovery.Elapsed);
 
             Assert.Equal(HttpStatusCode.OK, status);
             acknowledged[user.Name].Add("after");
@@ -140,7 +133,6 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
             Assert.Equal(acknowledged[user.Name], cart!.Items);
         }
 
-        users.ForEach(u => u.Dispose());
     }
 
     [Theory]
@@ -149,7 +141,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
     {
         await using var store = await StoreServer.StartAsync(kind);
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "redis", "--redis", store.Endpoint);
-        var users = await LoggedInUser.LogInAsync(gateway, 3);
+        using var users = await LoggedInUser.LogInAsync(gateway, 3);
         foreach (var user in users)
         {
             using var added = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "before" });
@@ -176,13 +168,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         var recovery = Stopwatch.StartNew();
         foreach (var user in users)
         {
-            HttpStatusCode status;
-            do
-            {
-                using var probe = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "after" });
-                status = probe.StatusCode;
-            }
-            while (status != HttpStatusCode.OK && recovery.Elapsed < TimeSpan.FromSeconds(5));
+            var status = await AddAfterRecoveryAsync(user, TimeSpan.FromSeconds(5) - recovery.Elapsed);
 
             Assert.Equal(HttpStatusCode.OK, status);
         }
@@ -198,8 +184,18 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
             Assert.Equal(["before", "after"], cart!.Items);
         }
 
-        users.ForEach(u => u.Dispose());
     }
+
+    /// <summary>Adds "after" to <paramref name="user"/>'s cart until it is acknowledged or <paramref name="timeout"/> is over; the last status.</summary>
+    private static async Task<HttpStatusCode> AddAfterRecoveryAsync(LoggedInUser user, TimeSpan timeout) =>
+        (await Eventually.TryAsync(
+            async () =>
+            {
+                using var probe = await user.Client.Http.PostAsJsonAsync("/cart/items", new { item = "after" });
+                return probe.StatusCode;
+            },
+            status => status == HttpStatusCode.OK,
+            timeout)).Last;
 
     public static TheoryData<string, bool> StoreDeaths()
     {
@@ -223,9 +219,9 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         // An orphaned store server is no longer the gateway's descendant: stopped too, after the gateway, whatever happens.
         using var orphans = new StoreOrphans(storePort);
         await using var gateway = await GatewayProcess.StartAsync(output, environment, "--store", "redis", "--store-port", storePort.ToString(CultureInfo.InvariantCulture));
-        var users = await LoggedInUser.LogInAsync(gateway, 3);
+        using var users = await LoggedInUser.LogInAsync(gateway, 3);
         var launched = EmbeddedStore(gateway, storePort);
-        var victim = killServer ? ProcessTree.Descendants(gateway.Pid).Last(p => IsStoreOn(p, storePort)) : launched;
+        var victim = killServer ? RunningProcesses.DescendantsOf(gateway.Pid).Last(p => IsStoreOn(p, storePort)) : launched;
 
         Posix.Signal(victim.Pid, Posix.SigKill);
         Assert.True(await Posix.WaitForExitAsync(victim.Pid, TimeSpan.FromSeconds(10)), "The store outlived SIGKILL.");
@@ -236,42 +232,46 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         var recovery = Stopwatch.StartNew();
         foreach (var user in users)
         {
-            while (true)
-            {
-                using var response = await user.Client.Http.GetAsync("/whoami");
-                var body = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<WhoAmIResponse>() : null;
-                if (body is { User: null })
+            var loggedOut = await Eventually.ValueAsync<WhoAmIResponse?>(
+                async () =>
                 {
-                    Assert.Equal(1, body.Visits);
-                    break;
-                }
+                    using var response = await user.Client.Http.GetAsync("/whoami");
+                    var body = response.StatusCode == HttpStatusCode.OK ? await response.Content.ReadFromJsonAsync<WhoAmIResponse>() : null;
+                    if (body is { User: null })
+                    {
+                        return body;
+                    }
 
-                if (body is null || killServer)
-                {
-                    Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-                    Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-                }
-                else
-                {
-                    Assert.Equal(user.Name, body.User);
-                }
+                    if (body is null || killServer)
+                    {
+                        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+                    }
+                    else
+                    {
+                        Assert.Equal(user.Name, body.User);
+                    }
 
-                Assert.True(recovery.Elapsed < TimeSpan.FromSeconds(30), $"The store was not back after {recovery.Elapsed}.");
-                await Task.Delay(100);
-            }
+                    return null;
+                },
+                body => body is not null,
+                TimeSpan.FromSeconds(30) - recovery.Elapsed,
+                _ => $"the store was not back after {recovery.Elapsed}.",
+                interval: TimeSpan.FromMilliseconds(100));
+
+            Assert.Equal(1, loggedOut!.Visits);
         }
 
         var again = await users[0].Client.LoginAsync(users[0].Name);
         Assert.Equal(users[0].Name, again.User);
         Assert.NotEqual(launched.Pid, EmbeddedStore(gateway, storePort).Pid);
         // Nothing of the dead store is left behind.
-        var descendants = ProcessTree.Descendants(gateway.Pid).Select(p => p.Pid).ToHashSet();
-        Assert.All(ProcessTree.All().Where(p => IsStoreOn(p, storePort)), p => Assert.Contains(p.Pid, descendants));
+        var descendants = RunningProcesses.DescendantsOf(gateway.Pid).Select(p => p.Pid).ToHashSet();
+        Assert.All(RunningProcesses.All().Where(p => IsStoreOn(p, storePort)), p => Assert.Contains(p.Pid, descendants));
         // The console logger writes on its own thread: the lines may trail the responses a little.
         await gateway.WaitForLineAsync(l => l.Contains($"The embedded store {kind} (pid {launched.Pid}) exited", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
         await gateway.WaitForLineAsync(l => l.Contains($"Started {kind} again on 127.0.0.1:{storePort}", StringComparison.Ordinal), TimeSpan.FromSeconds(10));
         Assert.DoesNotContain("   at ", gateway.Output);
-        users.ForEach(u => u.Dispose());
     }
 
     [Theory]
@@ -286,7 +286,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         var store = EmbeddedStore(gateway, storePort);
 
         // Something that is not a store takes the port as soon as the store is gone, for the first attempt.
-        Posix.Signal(ProcessTree.Descendants(gateway.Pid).Last(p => IsStoreOn(p, storePort)).Pid, Posix.SigKill);
+        Posix.Signal(RunningProcesses.DescendantsOf(gateway.Pid).Last(p => IsStoreOn(p, storePort)).Pid, Posix.SigKill);
         Assert.True(await Posix.WaitForExitAsync(store.Pid, TimeSpan.FromSeconds(10)), "The store outlived SIGKILL.");
         using (var squatter = new System.Net.Sockets.TcpListener(IPAddress.Loopback, storePort))
         {
@@ -298,14 +298,21 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         await gateway.WaitForLineAsync(l => l.Contains($"Started {kind} again on 127.0.0.1:{storePort}", StringComparison.Ordinal), TimeSpan.FromSeconds(30));
         // The backends' clients reconnect on their own, within about their half-second retry interval;
         // until then a request is the store-outage 503, never a 500.
-        var reconnect = Stopwatch.StartNew();
-        HttpResponseMessage login;
-        while ((login = await user.Http.PostAsJsonAsync("/login", new { user = "alice" })).StatusCode != HttpStatusCode.OK && reconnect.Elapsed < TimeSpan.FromSeconds(5))
-        {
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, login.StatusCode);
-            login.Dispose();
-            await Task.Delay(100);
-        }
+        var (_, login) = await Eventually.TryAsync(
+            async () =>
+            {
+                var response = await user.Http.PostAsJsonAsync("/login", new { user = "alice" });
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                    response.Dispose();
+                }
+
+                return response;
+            },
+            response => response.StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(5),
+            interval: TimeSpan.FromMilliseconds(100));
 
         using (login)
         {
@@ -321,15 +328,15 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
     /// The store process the gateway started: `redis-server`, or `dotnet garnet-server`, which runs Garnet
     /// in a child process (the first found, since the tree is read parent first).
     /// </summary>
-    private static ProcessTree.Entry EmbeddedStore(GatewayProcess gateway, int port) =>
-        ProcessTree.Descendants(gateway.Pid).First(p => IsStoreOn(p, port));
+    private static RunningProcess EmbeddedStore(GatewayProcess gateway, int port) =>
+        RunningProcesses.DescendantsOf(gateway.Pid).First(p => IsStoreOn(p, port));
 
     /// <summary>On dispose, kills any store server still running on the port (left behind if the gateway failed to).</summary>
     private sealed class StoreOrphans(int port) : IDisposable
     {
         public void Dispose()
         {
-            foreach (var process in ProcessTree.All().Where(p => IsStoreOn(p, port)))
+            foreach (var process in RunningProcesses.All().Where(p => IsStoreOn(p, port)))
             {
                 try
                 {
@@ -343,7 +350,7 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         }
     }
 
-    private static bool IsStoreOn(ProcessTree.Entry process, int port) =>
+    private static bool IsStoreOn(RunningProcess process, int port) =>
         (process.CommandLine.Contains("redis-server", StringComparison.Ordinal) || process.CommandLine.Contains("garnet", StringComparison.OrdinalIgnoreCase))
         && process.CommandLine.Contains(port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 

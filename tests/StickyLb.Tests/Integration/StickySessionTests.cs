@@ -105,7 +105,7 @@ public sealed class StickySessionTests(ITestOutputHelper output)
     public async Task KilledBackendsClientsAreRePinnedWithAnEmptySessionUnderRedistribute(KillMethod method)
     {
         await using var gateway = await GatewayProcess.StartAsync(output);
-        var users = await LoggedInUser.LogInAsync(gateway, 30);
+        using var users = await LoggedInUser.LogInAsync(gateway, 30);
 
         await KillBackendAsync(gateway, "2", method);
 
@@ -132,7 +132,6 @@ public sealed class StickySessionTests(ITestOutputHelper output)
         }
 
         Assert.Contains(users, u => u.Backend == "2");
-        users.ForEach(u => u.Dispose());
     }
 
     [Theory]
@@ -144,7 +143,7 @@ public sealed class StickySessionTests(ITestOutputHelper output)
         // the ones after it go elsewhere at once: every user gets an answer, the killed backend's users a
         // new session elsewhere.
         await using var gateway = await GatewayProcess.StartAsync(output);
-        var users = await LoggedInUser.LogInAsync(gateway, 30);
+        using var users = await LoggedInUser.LogInAsync(gateway, 30);
         var failures = new ConcurrentQueue<string>();
         var answered = 0;
         using var stop = new CancellationTokenSource();
@@ -181,7 +180,6 @@ public sealed class StickySessionTests(ITestOutputHelper output)
         output.WriteLine($"{answered} answered, {failures.Count} failed, {atKill} of them before the kill");
         Assert.Empty(failures);
         Assert.Contains(users, u => u.Backend == "2");
-        users.ForEach(u => u.Dispose());
     }
 
     [Theory]
@@ -190,7 +188,7 @@ public sealed class StickySessionTests(ITestOutputHelper output)
     public async Task KilledBackendsClientsGet503UntilItIsStartedAgainUnderReturn503Error(KillMethod method, string failover)
     {
         await using var gateway = await GatewayProcess.StartAsync(output, "--failover", failover);
-        var users = await LoggedInUser.LogInAsync(gateway, 30);
+        using var users = await LoggedInUser.LogInAsync(gateway, 30);
         var pinnedTo2 = users.Where(u => u.Backend == "2").ToList();
         Assert.NotEmpty(pinnedTo2);
 
@@ -225,7 +223,6 @@ public sealed class StickySessionTests(ITestOutputHelper output)
             Assert.Equal(("2", null, 1), (body.Backend, body.User, body.Visits));
         }
 
-        users.ForEach(u => u.Dispose());
     }
 
     [Fact]
@@ -257,15 +254,8 @@ public sealed class StickySessionTests(ITestOutputHelper output)
         response.Headers.TryGetValues("Set-Cookie", out var values) ? values : [];
 
     /// <summary>Waits until <paramref name="answered"/> reaches <paramref name="count"/>: the load has run that far.</summary>
-    private static async Task WaitForAnswersAsync(Func<int> answered, int count)
-    {
-        var deadline = Stopwatch.StartNew();
-        while (answered() < count)
-        {
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), $"Only {answered()} of {count} answers within 30 s.");
-            await Task.Delay(10);
-        }
-    }
+    private static Task WaitForAnswersAsync(Func<int> answered, int count) =>
+        Eventually.TrueAsync(() => answered() >= count, TimeSpan.FromSeconds(30), () => $"only {answered()} of {count} answers.", interval: TimeSpan.FromMilliseconds(10));
 
     internal static async Task KillBackendAsync(GatewayProcess gateway, string id, KillMethod method)
     {

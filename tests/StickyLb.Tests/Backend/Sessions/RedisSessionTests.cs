@@ -236,12 +236,19 @@ public sealed class RedisSessionTests
         {
             using var browser = writer.CreateClient(new() { HandleCookies = false });
             // A cold test process's first store commands can outlast the fail-fast timeouts: a 503 to try again.
-            var login = await browser.PostAsJsonAsync("/login", new { user = "alice" });
-            for (var stopwatch = Stopwatch.StartNew(); login.StatusCode == HttpStatusCode.ServiceUnavailable && stopwatch.Elapsed < TimeSpan.FromSeconds(5);)
-            {
-                login.Dispose();
-                login = await browser.PostAsJsonAsync("/login", new { user = "alice" });
-            }
+            var (_, login) = await Eventually.TryAsync(
+                async () =>
+                {
+                    var response = await browser.PostAsJsonAsync("/login", new { user = "alice" });
+                    if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                    {
+                        response.Dispose();
+                    }
+
+                    return response;
+                },
+                response => response.StatusCode != HttpStatusCode.ServiceUnavailable,
+                TimeSpan.FromSeconds(5));
 
             using (login)
             {
@@ -276,20 +283,16 @@ public sealed class RedisSessionTests
     }
 
     /// <summary>Sends a request until it answers <paramref name="expected"/>, for up to 5 s; answers the last status.</summary>
-    private static async Task<HttpStatusCode> WaitForStatusAsync(Func<Task<HttpResponseMessage>> send, HttpStatusCode expected)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (true)
-        {
-            using var response = await send();
-            if (response.StatusCode == expected || stopwatch.Elapsed > TimeSpan.FromSeconds(5))
+    private static async Task<HttpStatusCode> WaitForStatusAsync(Func<Task<HttpResponseMessage>> send, HttpStatusCode expected) =>
+        (await Eventually.TryAsync(
+            async () =>
             {
+                using var response = await send();
                 return response.StatusCode;
-            }
-
-            await Task.Delay(50);
-        }
-    }
+            },
+            status => status == expected,
+            TimeSpan.FromSeconds(5),
+            interval: TimeSpan.FromMilliseconds(50))).Last;
 
     /// <summary>The one session entry in the store: every StickyLb key but the key ring.</summary>
     private static RedisKey SessionKey(ConnectionMultiplexer connection, StoreServer server) =>

@@ -1,4 +1,5 @@
 using System.Net;
+using StickyLb.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace StickyLb.Tests.Proxy.Forwarding;
@@ -63,22 +64,7 @@ public sealed class BadResponseHeaderTests(ITestOutputHelper output)
         return GC.GetTotalMemory(forceFullCollection: true);
     }
 
-    /// <summary>The backend's open connections once they stop changing (a closed one takes a moment to be seen).</summary>
-    private static async Task<int> SettledOpenConnectionsAsync(RawBackend backend)
-    {
-        var open = backend.OpenConnections;
-        for (var i = 0; i < 50; i++)
-        {
-            await Task.Delay(100);
-            var now = backend.OpenConnections;
-            if (now == open && now <= 12)
-            {
-                return now;
-            }
-
-            open = now;
-        }
-
-        return open;
-    }
+    /// <summary>The backend's open connections once at most 12 (a closed one takes a moment to be seen), or after 5 s.</summary>
+    private static async Task<int> SettledOpenConnectionsAsync(RawBackend backend) =>
+        (await Eventually.TryAsync(() => Task.FromResult(backend.OpenConnections), open => open <= 12, TimeSpan.FromSeconds(5), interval: TimeSpan.FromMilliseconds(100))).Last;
 }

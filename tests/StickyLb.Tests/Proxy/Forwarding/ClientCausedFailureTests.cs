@@ -148,6 +148,7 @@ public sealed class ClientCausedFailureTests(ITestOutputHelper output)
             await socket.ConnectAsync(gateway.Host, gateway.Port, timeout.Token);
             await socket.SendAsync(Encoding.UTF8.GetBytes(request), SocketFlags.None, timeout.Token);
             await socket.ReceiveAsync(new byte[16], SocketFlags.None, timeout.Token);
+            // Real time on purpose: the hostile client holds the connection with the answer unread, then leaves.
             await Task.Delay(200, timeout.Token);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException)

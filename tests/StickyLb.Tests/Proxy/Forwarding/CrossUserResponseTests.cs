@@ -26,11 +26,12 @@ public sealed class CrossUserResponseTests(ITestOutputHelper output)
         using var attacker = gateway.CreateClient();
         using var user = gateway.CreateClient();
 
-        var attack = await SendAsync(attacker, misbehaviour, "/bad/" + name + "/1");
+        var attackPath = "/bad/" + name + "/1";
+        var attack = await SendAsync(attacker, misbehaviour, attackPath);
         if (misbehaviour.Later is not null)
         {
-            // Until the late bytes are surely on the idle connection.
-            await Task.Delay(Misbehaviour.LaterDelay * 5);
+            // The case: the late bytes are on the idle connection before the next user asks.
+            await backend.LateBytesWrittenAsync(attackPath).WaitAsync(TimeSpan.FromSeconds(10));
         }
 
         var answers = new List<Answer>();
@@ -47,7 +48,7 @@ public sealed class CrossUserResponseTests(ITestOutputHelper output)
     [Fact]
     public async Task ManyUsersGetOnlyTheirOwnResponsesWhileABackendMisframesResponsesAndAfterIt()
     {
-        var (during, after) = await RunUsersAndAttackersAsync(Misbehaviour.All.Where(m => m.Later is null).ToList());
+        var (during, after, _) = await RunUsersAndAttackersAsync(Misbehaviour.All.Where(m => m.Later is null).ToList());
 
         Assert.Equal(0, during.NotTheirs);
         Assert.Equal(0, after.NotTheirs);
@@ -62,8 +63,9 @@ public sealed class CrossUserResponseTests(ITestOutputHelper output)
         // but cannot win that race every time. Through one shared pool, 832 and 1033 of about 3,000-4,600
         // users' answers were someone else's in two runs of this test, and 13-17 even after the backend
         // stopped. Backend connections of their own per client connection make it impossible.
-        var (during, after) = await RunUsersAndAttackersAsync(Misbehaviour.All.Where(m => m.Later is not null).ToList());
+        var (during, after, lateBytesWritten) = await RunUsersAndAttackersAsync(Misbehaviour.All.Where(m => m.Later is not null).ToList());
 
+        Assert.True(lateBytesWritten > 0, "The backend never wrote its late bytes: the case was not exercised.");
         Assert.Equal(0, during.NotTheirs);
         Assert.Equal(0, after.NotTheirs);
         Assert.Equal(0, after.Failed);
@@ -71,9 +73,9 @@ public sealed class CrossUserResponseTests(ITestOutputHelper output)
 
     /// <summary>
     /// 8 users and 2 attackers (sending <paramref name="misbehaviours"/> in turn) for 3 s, then 8 other
-    /// users alone for 2 s; the users' answers counted in each phase.
+    /// users alone for 2 s; the users' answers counted in each phase, and how many times the backend wrote late bytes.
     /// </summary>
-    private async Task<(Tally During, Tally After)> RunUsersAndAttackersAsync(IReadOnlyList<Misbehaviour> misbehaviours)
+    private async Task<(Tally During, Tally After, int LateBytesWritten)> RunUsersAndAttackersAsync(IReadOnlyList<Misbehaviour> misbehaviours)
     {
         await using var backend = MisbehavingBackend.Start();
         await using var gateway = await StartAsync(backend);
@@ -96,10 +98,10 @@ public sealed class CrossUserResponseTests(ITestOutputHelper output)
 
         output.WriteLine($"misbehaviours: {string.Join(", ", misbehaviours)}");
         output.WriteLine($"while the backend misbehaved: {during}");
-        output.WriteLine($"after: {after}");
+        output.WriteLine($"after: {after}; late bytes written {backend.LateBytesWritten} times");
         Assert.True(during.Own > 100, $"Too few answers to judge: {during}");
         Assert.True(after.Own > 100, $"Too few answers to judge: {after}");
-        return (during, after);
+        return (during, after, backend.LateBytesWritten);
     }
 
     /// <summary>
@@ -107,7 +109,7 @@ public sealed class CrossUserResponseTests(ITestOutputHelper output)
     /// using the backend's connections (the harshest case); a short activity timeout ends the answers
     /// that never end.
     /// </summary>
-    private static Task<InProcessGateway> StartAsync(RawBackend backend, params string[] args) =>
+    private static Task<InProcessGateway> StartAsync(MisbehavingBackend backend, params string[] args) =>
         ForwardingGateway.StartAsync(
             backend.Address,
             [

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using StickyLb.Tests.Infrastructure;
 
 namespace StickyLb.Tests.Proxy.Forwarding;
 
@@ -72,31 +73,12 @@ public sealed class ForwardingTests
         }
 
         Assert.Equal(2, backend.AcceptedConnections);
+        // The client connections close: their backend connections must close with them.
         first.Dispose();
         second.Dispose();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (backend.OpenConnections > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(50);
-        }
+        var open = (await Eventually.TryAsync(() => Task.FromResult(backend.OpenConnections), open => open == 0, TimeSpan.FromSeconds(10))).Last;
 
-        Assert.Equal(0, backend.OpenConnections);
-    }
-
-    [Fact]
-    public async Task ALargeContentLengthBodyArrivesWholeWithoutWaitingForTheConnectionToEnd()
-    {
-        // Bigger than what one read of the response head brings along, so most of it is copied by the body loop.
-        var body = Enumerable.Range(0, 300_000).Select(i => (byte)(i % 251)).ToArray();
-        await using var backend = RawBackend.Answering([.. Encoding.Latin1.GetBytes($"HTTP/1.1 200 OK\r\nContent-Length: {body.Length}\r\n\r\n"), .. body]);
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
-        using var client = gateway.CreateClient();
-
-        using var response = await client.GetAsync("/download", HttpCompletionOption.ResponseHeadersRead);
-        var received = await ReadForAsync(response, TimeSpan.FromSeconds(10));
-
-        Assert.True(received.Length == body.Length, $"{received.Length} of {body.Length} bytes arrived within 10 s.");
-        Assert.Equal(body, received);
+        Assert.Equal(0, open);
     }
 
     [Theory]
@@ -149,6 +131,7 @@ public sealed class ForwardingTests
         await using var backend = RawBackend.Start(async connection =>
         {
             await connection.ReadRequestAsync();
+            // Never answers: waits until the test is over, past the gateway's 1 s activity timeout.
             await Task.Delay(Timeout.Infinite, connection.Stopping);
         });
         await using var gateway = await ForwardingGateway.StartAsync(
@@ -181,25 +164,6 @@ public sealed class ForwardingTests
     }
 
     [Fact]
-    public async Task ABackendClosingInsideAContentLengthBodyCutsTheClientsResponseShort()
-    {
-        await using var backend = RawBackend.Start(async connection =>
-        {
-            await connection.ReadRequestAsync();
-            await connection.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten b");
-            connection.Close();
-        });
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
-        using var client = gateway.CreateClient();
-
-        using var response = await client.GetAsync("/", HttpCompletionOption.ResponseHeadersRead);
-        var error = await Record.ExceptionAsync(() => response.Content.ReadAsByteArrayAsync());
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.True(error is HttpRequestException or IOException, $"Expected the body to fail, got {error?.GetType().Name ?? "a complete body"}.");
-    }
-
-    [Fact]
     public async Task AClientLeavingMidBodyClosesTheBackendConnection()
     {
         var backendSawClose = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -221,39 +185,6 @@ public sealed class ForwardingTests
         Assert.True(await backendSawClose.Task.WaitAsync(TimeSpan.FromSeconds(15)), "The backend connection stayed open after the client left.");
     }
 
-    [Fact]
-    public async Task AChunkedRequestBodyArrivesWhole()
-    {
-        var body = Enumerable.Range(0, 50_000).Select(i => (byte)(i % 253)).ToArray();
-        await using var backend = await RequestRecorder.StartAsync();
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
-        using var client = gateway.CreateClient();
-
-        using var content = new StreamContent(new UnknownLengthStream(body));
-        using var response = await client.PostAsync("/upload", content);
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var received = Assert.Single(backend.Requests);
-        Assert.Equal(body, received.Body);
-        Assert.Contains(received.Headers, h => h.Key == "Transfer-Encoding" && h.Value == "chunked");
-    }
-
-    [Fact]
-    public async Task ARouteTransformIsApplied()
-    {
-        await using var backend = await RequestRecorder.StartAsync();
-        await using var gateway = await ForwardingGateway.StartAsync(
-            backend.Address,
-            "--ReverseProxy:Routes:gateway:Transforms:0:RequestHeader", "X-Test",
-            "--ReverseProxy:Routes:gateway:Transforms:0:Set", "yes");
-        using var client = gateway.CreateClient();
-
-        using var response = await client.GetAsync("/");
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains(KeyValuePair.Create("X-Test", "yes"), Assert.Single(backend.Requests).Headers);
-    }
-
     /// <summary>Answers one request with keep-alive semantics, then closes the connection anyway and says so.</summary>
     private static RawBackend AnsweringOnceThenClosing(SemaphoreSlim closed) => RawBackend.Start(async connection =>
     {
@@ -266,23 +197,6 @@ public sealed class ForwardingTests
         closed.Release();
     });
 
-    /// <summary>The body, or as much of it as arrived within <paramref name="time"/>.</summary>
-    private static async Task<byte[]> ReadForAsync(HttpResponseMessage response, TimeSpan time)
-    {
-        using var timeout = new CancellationTokenSource(time);
-        using var received = new MemoryStream();
-        try
-        {
-            await (await response.Content.ReadAsStreamAsync(timeout.Token)).CopyToAsync(received, timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // What arrived so far is the answer.
-        }
-
-        return received.ToArray();
-    }
-
     private static async Task ReadUntilAsync(Socket socket, string expected)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
@@ -294,11 +208,5 @@ public sealed class ForwardingTests
             Assert.True(count > 0, $"The gateway closed the connection before sending '{expected}': {received}");
             received.Append(Encoding.Latin1.GetString(buffer, 0, count));
         }
-    }
-
-    /// <summary>A body whose length HttpClient cannot know, so it sends it chunked.</summary>
-    private sealed class UnknownLengthStream(byte[] bytes) : MemoryStream(bytes)
-    {
-        public override bool CanSeek => false;
     }
 }
