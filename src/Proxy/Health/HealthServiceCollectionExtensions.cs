@@ -14,12 +14,12 @@ internal static class HealthServiceCollectionExtensions
             .BindConfiguration(BackendFaultsPassivePolicyOptions.Section)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackendFaultsPassivePolicyOptions>, BackendFaultsPassivePolicyOptionsValidator>());
-        services.AddSingleton<IPassiveHealthCheckPolicy, BackendFaultsPassivePolicy>();
-        services.AddSingleton<ProbeOutcomes>();
-        services.AddSingleton<ConsecutiveFailuresSinceStartPolicy>();
-        services.AddSingleton<IActiveHealthCheckPolicy>(provider => provider.GetRequiredService<ConsecutiveFailuresSinceStartPolicy>());
-        services.AddSingleton<DestinationHealthSignal>();
-        services.AddSingleton<RecentTraffic>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPassiveHealthCheckPolicy, BackendFaultsPassivePolicy>());
+        services.TryAddSingleton<ProbeOutcomes>();
+        services.TryAddSingleton<ConsecutiveFailuresSinceStartPolicy>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IActiveHealthCheckPolicy, ConsecutiveFailuresSinceStartPolicy>(provider => provider.GetRequiredService<ConsecutiveFailuresSinceStartPolicy>()));
+        services.TryAddSingleton<DestinationHealthSignal>();
+        services.TryAddSingleton<RecentTraffic>();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using OpenTelemetry.Metrics;
 
 namespace StickyLb.Proxy.Metrics;
@@ -11,9 +12,9 @@ internal static class MetricsServiceCollectionExtensions
 {
     public static IServiceCollection AddGatewayMetrics(this IServiceCollection services)
     {
-        services.AddSingleton<BackendSessionsSampler>();
+        services.TryAddSingleton<BackendSessionsSampler>();
         services.AddHostedService(provider => provider.GetRequiredService<BackendSessionsSampler>());
-        services.AddSingleton<GatewayMetrics>();
+        services.TryAddSingleton<GatewayMetrics>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(GatewayMetrics.MeterName)
             .AddPrometheusExporter());
