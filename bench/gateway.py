@@ -268,9 +268,11 @@ def session_cookie(gateway):
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(url, duration, connections, threads, cookie):
+def wrk(url, duration, connections, threads, cookie, headers=()):
+    """One wrk run; `headers` are further request headers, e.g. ("Connection: close",)."""
+    extra = [arg for header in headers for arg in ("-H", header)]
     output = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"Cookie: {cookie}", url],
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-H", f"Cookie: {cookie}", *extra, url],
         capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = {}

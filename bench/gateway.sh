@@ -3,13 +3,18 @@
 # apt), builds StickyLb and the stock YARP contender (bench/StockYarp) in Release, and runs
 # bench/gateway.py, which writes bench/results.md.
 #   bench/gateway.sh [--rounds 3] [--duration 10] [--connections 32] [--only main|store] [--out FILE]
+# With `workloads` first it runs bench/workloads.py instead (issue 28's four workloads: 32 and 256
+# keep-alive connections, a connection per request, HTTPS; StickyLb, stock YARP and HAProxy):
+#   bench/gateway.sh workloads [--rounds 5] [--duration 6] [--max-load 2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Help before installing, building or starting anything.
-case " $* " in *" --help "*|*" -h "*) exec python3 bench/gateway.py --help ;; esac
+script=bench/gateway.py
+if [ "${1:-}" = workloads ]; then script=bench/workloads.py; shift; fi
+case " $* " in *" --help "*|*" -h "*) exec python3 "$script" --help ;; esac
 
 need=()
-for tool in wrk haproxy nginx redis-server python3; do command -v "$tool" >/dev/null || need+=("$tool"); done
+for tool in wrk haproxy nginx redis-server python3 openssl; do command -v "$tool" >/dev/null || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
   sudo=$([ "$(id -u)" = 0 ] || echo sudo)
   echo "installing ${need[*]} (apt)"
@@ -21,4 +26,4 @@ for service in nginx haproxy redis-server; do (service "$service" stop >/dev/nul
 
 dotnet build src/Proxy -c Release -nologo -v q
 dotnet build bench/StockYarp -c Release -nologo -v q
-exec python3 bench/gateway.py "$@"
+exec python3 "$script" "$@"
