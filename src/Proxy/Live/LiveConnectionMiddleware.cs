@@ -67,15 +67,21 @@ internal sealed class LiveConnectionMiddleware(RequestDelegate next, LiveConnect
         }
     }
 
-    /// <summary>One request that may turn live: counted when its answer starts, uncounted when it ends.</summary>
+    /// <summary>
+    /// One pass of a request that may turn live: counted when its answer starts, uncounted when the pass ends. A
+    /// pass that ended before any answer (its backend died; the in-flight failover sends the request through the
+    /// pipeline again, with a pass of its own) is never counted, though its start callback still fires with the
+    /// next pass's answer.
+    /// </summary>
     private sealed class Tracked(HttpContext context, LiveConnectionKind kind, LiveConnectionCounters counters, ILogger logger)
     {
         private string? _destinationId;
         private long _started;
+        private bool _ended;
 
         public Task Start()
         {
-            if (IsLive(context.Response) && context.GetReverseProxyFeature().ProxiedDestination?.DestinationId is { } id)
+            if (!_ended && IsLive(context.Response) && context.GetReverseProxyFeature().ProxiedDestination?.DestinationId is { } id)
             {
                 (_destinationId, _started) = (id, Stopwatch.GetTimestamp());
                 counters.Opened(id);
@@ -87,6 +93,7 @@ internal sealed class LiveConnectionMiddleware(RequestDelegate next, LiveConnect
 
         public void End()
         {
+            _ended = true;
             if (_destinationId is { } id)
             {
                 _destinationId = null;

@@ -40,6 +40,31 @@ public sealed class LiveConnectionMiddlewareTests
     }
 
     [Fact]
+    public async Task AWebSocketSentAgainAfterItsBackendDiedCountsOnceAndIsUncountedWhenItEnds()
+    {
+        var (context, response) = Request("GET", upgrade: true);
+        var middleware = Middleware(c =>
+        {
+            // The first pass: the backend died before answering; nothing went to the client.
+            Proxied(c, "1");
+            return Task.CompletedTask;
+        });
+        var duringConnection = -1;
+
+        await middleware.InvokeAsync(context);
+        // The in-flight failover sends the request through the pipeline again, where it meets this step again.
+        await Middleware(async c =>
+        {
+            Proxied(c, "2");
+            c.Response.StatusCode = StatusCodes.Status101SwitchingProtocols;
+            await response.StartAsync();
+            duringConnection = _counters.Get("2");
+        }).InvokeAsync(context);
+
+        Assert.Equal((1, 0, 0), (duringConnection, _counters.Get("2"), _counters.Get("1")));
+    }
+
+    [Fact]
     public async Task AnEventStreamCountsAndAnOtherAnswerToTheSameRequestDoesNot()
     {
         var (stream, streamResponse) = Request("GET", accept: "text/event-stream");
