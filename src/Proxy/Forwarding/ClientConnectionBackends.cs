@@ -4,13 +4,9 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 namespace StickyLb.Proxy.Forwarding;
 
 /// <summary>
-/// The HttpClients of one client connection: backend connections are never shared between client
-/// connections, as HAProxy's <c>http-reuse never</c>. An HTTP/1.1 client cannot tell a response a backend
-/// sends unasked (late, or beyond its framing) from the answer to the next request on that connection;
-/// HttpClient drops a pooled connection found holding such bytes, but cannot win that race every time.
-/// With a pool per client connection the next request on that backend connection is the same client's,
-/// so whatever a backend sends, one user never receives another's response. The price: as many backend
-/// connections as client connections, each closed with its client connection.
+/// One client connection of a gateway listener, as the backend connections see it: the <see cref="BackendLane"/> it
+/// used last in each <see cref="BackendLanePool"/>, which it gets back at once, while any other client connection
+/// waits for that lane's quiet period. Holds no backend connection of its own: an idle client costs its backends nothing.
 /// </summary>
 internal sealed class ClientConnectionBackends : IDisposable
 {
@@ -18,13 +14,16 @@ internal sealed class ClientConnectionBackends : IDisposable
 
     private readonly Lock _lock = new();
 
-    // Almost always one cluster per connection: a pair of fields, and a dictionary only beyond it.
-    private HttpMessageInvoker? _shared;
-    private HttpMessageInvoker? _own;
-    private Dictionary<HttpMessageInvoker, HttpMessageInvoker>? _more;
-    private bool _disposed;
+    // Almost always one backend per connection: a pair of fields, and a dictionary only beyond it.
+    private BackendLanePool? _pool;
+    private BackendLane? _lane;
+    private Dictionary<BackendLanePool, BackendLane>? _more;
+    private bool _closed;
 
-    /// <summary>Gives every connection <paramref name="listener"/> accepts its own backends, disposed when it closes.</summary>
+    /// <summary>Whether the client connection has closed.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed);
+
+    /// <summary>Gives every connection <paramref name="listener"/> accepts its place among the backends' lanes, given up when it closes.</summary>
     public static void Attach(ListenOptions listener) =>
         listener.Use(next => async connection =>
         {
@@ -33,56 +32,53 @@ internal sealed class ClientConnectionBackends : IDisposable
             await next(connection);
         });
 
-    /// <summary>The backends of the connection <paramref name="context"/> came on, if it came on a listener that has them.</summary>
+    /// <summary>The client connection <paramref name="context"/> came on, if it came on a listener that has them.</summary>
     public static ClientConnectionBackends? Of(HttpContext context) =>
         context.Features.Get<IConnectionItemsFeature>()?.Items.TryGetValue(ItemKey, out var backends) == true
             ? backends as ClientConnectionBackends
             : null;
 
-    /// <summary>
-    /// This connection's counterpart of <paramref name="shared"/> (a cluster's HttpClient), made by
-    /// <paramref name="create"/> on first use. <paramref name="shared"/> itself once the connection is closing.
-    /// </summary>
-    public HttpMessageInvoker ClientFor(HttpMessageInvoker shared, Func<HttpMessageInvoker> create)
+    /// <summary>The lane this client connection used last in <paramref name="pool"/>, if any.</summary>
+    public BackendLane? LaneIn(BackendLanePool pool)
     {
         lock (_lock)
         {
-            if (_disposed)
-            {
-                return shared;
-            }
+            return ReferenceEquals(_pool, pool) ? _lane : _more?.GetValueOrDefault(pool);
+        }
+    }
 
-            if (ReferenceEquals(_shared, shared))
+    /// <summary>This client connection's request now has <paramref name="lane"/> of <paramref name="pool"/>.</summary>
+    public void Remember(BackendLanePool pool, BackendLane lane)
+    {
+        lock (_lock)
+        {
+            if (_pool is null || ReferenceEquals(_pool, pool))
             {
-                return _own!;
+                (_pool, _lane) = (pool, lane);
             }
-
-            if (_shared is null)
+            else
             {
-                _shared = shared;
-                return _own = create();
+                (_more ??= [])[pool] = lane;
             }
-
-            _more ??= [];
-            if (!_more.TryGetValue(shared, out var own))
-            {
-                _more[shared] = own = create();
-            }
-
-            return own;
         }
     }
 
     public void Dispose()
     {
+        List<(BackendLanePool Pool, BackendLane Lane)> used;
         lock (_lock)
         {
-            _disposed = true;
-            _own?.Dispose();
-            foreach (var own in _more?.Values ?? Enumerable.Empty<HttpMessageInvoker>())
+            _closed = true;
+            used = [.. _more?.Select(m => (m.Key, m.Value)) ?? []];
+            if (_pool is not null)
             {
-                own.Dispose();
+                used.Add((_pool, _lane!));
             }
+        }
+
+        foreach (var (pool, lane) in used)
+        {
+            pool.OwnerClosed(this, lane);
         }
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Transforms;
 
@@ -31,25 +32,41 @@ internal static class ForwardingServiceCollectionExtensions
         });
 
     /// <summary>
-    /// The gateway does not take part in a trace: a client's <c>traceparent</c>, <c>tracestate</c> and baggage
+    /// Everything the gateway sets on the SocketsHttpHandler of each backend HttpClient (YARP takes one
+    /// <c>ConfigureHttpClient</c> callback):
+    /// <list type="bullet">
+    /// <item>The gateway does not take part in a trace: a client's <c>traceparent</c>, <c>tracestate</c> and baggage
     /// reach the backend as they came (YARP's pass-through setting: no propagator on the backends' handler).
     /// With .NET's propagator YARP removes those headers and the propagator writes them again only when the
     /// request has an <c>Activity</c>, which ASP.NET Core creates only while something in the process listens:
     /// whether a client's trace survived depended on that (lost in about one test run in five while other
-    /// hosts shared the process).
+    /// hosts shared the process).</item>
+    /// <item>A <see cref="BackendLane"/>'s HttpClient watches its connections for unasked bytes (<see cref="BackendLanes.ConfigureHandler"/>).</item>
+    /// </list>
     /// </summary>
-    public static IReverseProxyBuilder PassTraceHeadersThrough(this IReverseProxyBuilder proxy) =>
-        proxy.ConfigureHttpClient((_, handler) => handler.ActivityHeadersPropagator = null);
+    public static IReverseProxyBuilder ConfigureBackendHandlers(this IReverseProxyBuilder proxy) =>
+        proxy.ConfigureHttpClient((_, handler) =>
+        {
+            handler.ActivityHeadersPropagator = null;
+            BackendLanes.ConfigureHandler(handler);
+        });
 
     /// <summary>
-    /// Puts <see cref="ClientConnectionForwarder"/> in front of YARP's forwarder, so that each client
-    /// connection has backend connections of its own (<see cref="ClientConnectionBackends"/>).
+    /// Puts <see cref="ClientConnectionForwarder"/> in front of YARP's forwarder, so that the backend connections of
+    /// requests that came on a gateway listener are lent per request (<see cref="BackendLanePool"/>), with the
+    /// settings of <c>Gateway:BackendConnections</c> (<see cref="BackendConnectionsOptions"/>).
     /// </summary>
     public static IReverseProxyBuilder AddClientConnectionBackends(this IReverseProxyBuilder proxy)
     {
         var services = proxy.Services;
         var yarp = services.LastOrDefault(d => d.ServiceType == typeof(IHttpForwarder))
             ?? throw new InvalidOperationException("AddClientConnectionBackends needs AddReverseProxy first.");
+        services.AddOptions<BackendConnectionsOptions>()
+            .BindConfiguration(BackendConnectionsOptions.Section)
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<BackendConnectionsOptions>, BackendConnectionsOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<BackendLanes>();
         services.RemoveAll<IHttpForwarder>();
         services.AddSingleton<IHttpForwarder>(provider => ActivatorUtilities.CreateInstance<ClientConnectionForwarder>(provider, CreateYarpForwarder(provider, yarp)));
         return proxy;

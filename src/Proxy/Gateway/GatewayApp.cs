@@ -28,7 +28,8 @@ internal static class GatewayApp
         // Bound and validated once before the host is built (building it creates the server, which reads them):
         // a bad value is one line, not an exception.
         if (!GatewayOptionsBinding.TryRead(builder.Configuration, out _, out error)
-            || !BackendFaultsPassivePolicyOptionsValidator.TryRead(builder.Configuration, out error))
+            || !BackendFaultsPassivePolicyOptionsValidator.TryRead(builder.Configuration, out error)
+            || !BackendConnectionsOptionsValidator.TryRead(builder.Configuration, out error))
         {
             app = null;
             return false;
@@ -59,7 +60,7 @@ internal static class GatewayApp
             .AddConfigFilter<DrainConfigFilter>()
             .AddConfigFilter<AffinityOffFilter>()
             .AddForwardingSafeguards()
-            .PassTraceHeadersThrough()
+            .ConfigureBackendHandlers()
             .AddClientConnectionBackends();
         builder.Services.WithoutAuthorizationMiddleware();
 

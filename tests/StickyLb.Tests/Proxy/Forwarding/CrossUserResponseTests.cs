@@ -62,7 +62,8 @@ public sealed class CrossUserResponseTests(ITestOutputHelper output)
         // out on it is that request's answer: HttpClient drops a connection found holding unasked bytes,
         // but cannot win that race every time. Through one shared pool, 832 and 1033 of about 3,000-4,600
         // users' answers were someone else's in two runs of this test, and 13-17 even after the backend
-        // stopped. Backend connections of their own per client connection make it impossible.
+        // stopped. Here a backend connection passes to another client connection only after its quiet period, in
+        // which the late bytes arrive and are found; the backend is isolated from then on (BackendLanePool).
         var (during, after, lateBytesWritten) = await RunUsersAndAttackersAsync(Misbehaviour.All.Where(m => m.Later is not null).ToList());
 
         Assert.True(lateBytesWritten > 0, "The backend never wrote its late bytes: the case was not exercised.");

@@ -58,29 +58,6 @@ public sealed class ForwardingTests
         Assert.Equal(1, backend.AcceptedConnections);
     }
 
-    [Fact]
-    public async Task EachClientConnectionHasBackendConnectionsOfItsOwnClosedWithIt()
-    {
-        await using var backend = RawBackend.Answering(Ok);
-        await using var gateway = await ForwardingGateway.StartAsync(backend.Address);
-        using var first = gateway.CreateClient();
-        using var second = gateway.CreateClient();
-
-        for (var i = 0; i < 5; i++)
-        {
-            Assert.Equal("ok", await first.GetStringAsync($"/first/{i}"));
-            Assert.Equal("ok", await second.GetStringAsync($"/second/{i}"));
-        }
-
-        Assert.Equal(2, backend.AcceptedConnections);
-        // The client connections close: their backend connections must close with them.
-        first.Dispose();
-        second.Dispose();
-        var open = (await Eventually.TryAsync(() => Task.FromResult(backend.OpenConnections), open => open == 0, TimeSpan.FromSeconds(10))).Last;
-
-        Assert.Equal(0, open);
-    }
-
     [Theory]
     [InlineData("GET")]
     [InlineData("POST")]

@@ -20,6 +20,9 @@ internal sealed class MisbehavingBackend : IAsyncDisposable
     /// <summary>The destination address to give the gateway.</summary>
     public Uri Address => _backend.Address;
 
+    /// <summary>How many TCP connections the backend has accepted so far.</summary>
+    public int AcceptedConnections => _backend.AcceptedConnections;
+
     /// <summary>How many times the backend has written a misbehaviour's late bytes to a connection.</summary>
     public int LateBytesWritten => Volatile.Read(ref _lateBytesWritten);
 

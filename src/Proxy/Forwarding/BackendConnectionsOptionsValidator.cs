@@ -1,0 +1,76 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
+namespace StickyLb.Proxy.Forwarding;
+
+/// <summary>Checks <see cref="BackendConnectionsOptions"/> at start-up; each problem one line naming the key, the value and what is allowed.</summary>
+internal sealed class BackendConnectionsOptionsValidator : IValidateOptions<BackendConnectionsOptions>
+{
+    public ValidateOptionsResult Validate(string? name, BackendConnectionsOptions options)
+    {
+        var problem =
+            !BackendConnectionsOptions.IsValidQuietPeriod(options.QuietPeriod)
+                ? Invalid(nameof(options.QuietPeriod), Format(options.QuietPeriod), BackendConnectionsOptions.ExpectedQuietPeriod)
+            : !BackendConnectionsOptions.IsValidIdleTimeout(options.IdleTimeout, options.QuietPeriod)
+                ? Invalid(nameof(options.IdleTimeout), Format(options.IdleTimeout), BackendConnectionsOptions.ExpectedIdleTimeout)
+            : !Enum.IsDefined(options.Sharing)
+                ? Invalid(nameof(options.Sharing), options.Sharing.ToString(), BackendConnectionsOptions.ExpectedSharing)
+            : null;
+        return problem is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problem);
+    }
+
+    /// <summary>
+    /// Binds and checks the options from <paramref name="configuration"/> alone, as start-up will, so that a bad value
+    /// stops start-up with one line rather than an exception.
+    /// </summary>
+    public static bool TryRead(IConfiguration configuration, out string error)
+    {
+        var section = configuration.GetSection(BackendConnectionsOptions.Section);
+        var options = new BackendConnectionsOptions();
+        try
+        {
+            section.Bind(options);
+        }
+        catch (InvalidOperationException)
+        {
+            error = Unconvertible(section);
+            return false;
+        }
+
+        var result = new BackendConnectionsOptionsValidator().Validate(null, options);
+        error = result.Failed ? result.FailureMessage : "";
+        return !result.Failed;
+    }
+
+    private static string Unconvertible(IConfigurationSection section)
+    {
+        foreach (var property in typeof(BackendConnectionsOptions).GetProperties().Where(p => p.CanWrite))
+        {
+            if (section[property.Name] is not { } value)
+            {
+                continue;
+            }
+
+            try
+            {
+                System.ComponentModel.TypeDescriptor.GetConverter(property.PropertyType).ConvertFromInvariantString(value);
+            }
+            catch (Exception ex) when (ex is FormatException or NotSupportedException or ArgumentException or OverflowException)
+            {
+                return Invalid(property.Name, value, property.Name switch
+                {
+                    nameof(BackendConnectionsOptions.QuietPeriod) => BackendConnectionsOptions.ExpectedQuietPeriod,
+                    nameof(BackendConnectionsOptions.IdleTimeout) => BackendConnectionsOptions.ExpectedIdleTimeout,
+                    _ => BackendConnectionsOptions.ExpectedSharing,
+                });
+            }
+        }
+
+        return $"Invalid {BackendConnectionsOptions.Section} section in the configuration.";
+    }
+
+    private static string Format(TimeSpan period) => period.ToString("c", CultureInfo.InvariantCulture);
+
+    private static string Invalid(string property, string value, string expected) =>
+        $"Invalid {BackendConnectionsOptions.Section}:{property} '{value}': expected {expected}.";
+}

@@ -1,0 +1,279 @@
+namespace StickyLb.Proxy.Forwarding;
+
+/// <summary>
+/// The backend connections (<see cref="BackendLane"/>s) of one destination, lent to one request at a time, so that
+/// the connections a backend gets follow the requests in flight to it, not the clients connected to the gateway.
+/// <para>
+/// Who may have a lane: an HTTP/1.1 client cannot tell a response a backend sends unasked (late, or beyond its
+/// framing) from the answer to the next request on that connection, so a lane goes back to the client connection
+/// that used it last at once, and to another only once it has been idle for the quiet period. Whatever a backend
+/// sends after an answer arrives within that period and is found before the lane is reused (HttpClient reads ahead
+/// before it reuses a connection, and <see cref="UnaskedBytesStream"/> fails such bytes and tells the pool). A backend
+/// seen sending unasked bytes once is isolated for good: its lanes pass to another client connection only on a
+/// new connection, as with <see cref="BackendConnectionSharing.Never"/>, HAProxy's <c>http-reuse never</c>.
+/// </para>
+/// <para>
+/// At the cluster's <c>MaxConnectionsPerServer</c>, a request takes a free lane of another client connection on a new
+/// connection (the old one closed), or waits for a lane to be released.
+/// </para>
+/// </summary>
+internal sealed class BackendLanePool : IDisposable
+{
+    private readonly Lock _lock = new();
+
+    // Free lanes still in their quiet period, the longest released first.
+    private readonly LinkedList<BackendLane> _quiet = new();
+
+    // Free lanes past it, the most recently released first (so that the least used ones reach the idle timeout and close).
+    private readonly LinkedList<BackendLane> _ready = new();
+    private readonly Queue<Waiter> _waiters = new();
+    private readonly Func<BackendLane, HttpMessageInvoker> _create;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _quietPeriod;
+    private readonly TimeSpan _idleTimeout;
+    private readonly int _limit;
+    private readonly Action<BackendLanePool> _isolated;
+    private int _count;
+    private bool _isolatedForGood;
+    private bool _disposed;
+
+    public BackendLanePool(
+        string backend,
+        Func<BackendLane, HttpMessageInvoker> create,
+        int? maxConnections,
+        BackendConnectionsOptions options,
+        TimeProvider time,
+        Action<BackendLanePool> isolated)
+    {
+        Backend = backend;
+        _create = create;
+        _limit = maxConnections is > 0 and var limit ? limit : int.MaxValue;
+        _quietPeriod = options.QuietPeriod;
+        _idleTimeout = options.IdleTimeout;
+        _time = time;
+        _isolated = isolated;
+        _isolatedForGood = options.Sharing == BackendConnectionSharing.Never;
+    }
+
+    /// <summary>The destination's id, for the log.</summary>
+    public string Backend { get; }
+
+    /// <summary>The lanes that exist (lent or free): the most backend connections the pool can hold now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _count;
+            }
+        }
+    }
+
+    /// <summary>Whether the pool's lanes pass between client connections only on a new connection.</summary>
+    public bool IsIsolated
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _isolatedForGood;
+            }
+        }
+    }
+
+    /// <summary>A lane for a request of <paramref name="owner"/>, at once when one is free to it, else once one is released.</summary>
+    public ValueTask<BackendLane> LeaseAsync(ClientConnectionBackends owner, CancellationToken cancellationToken)
+    {
+        Waiter waiter;
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (TryLend(owner) is { } lane)
+            {
+                return new ValueTask<BackendLane>(lane);
+            }
+
+            waiter = new Waiter(owner);
+            _waiters.Enqueue(waiter);
+        }
+
+        return WaitAsync(waiter, cancellationToken);
+    }
+
+    /// <summary>The request on <paramref name="lane"/> is over (answered, failed or cancelled).</summary>
+    public void Release(BackendLane lane)
+    {
+        lane.RequestCompleted();
+        lock (_lock)
+        {
+            lane.Leased = false;
+            lane.ReleasedAt = _time.GetTimestamp();
+            if (_disposed || lane.IsDisposed)
+            {
+                lane.Dispose();
+                return;
+            }
+
+            while (_waiters.TryDequeue(out var waiter))
+            {
+                if (waiter.Completion.Task.IsCompleted)
+                {
+                    continue;
+                }
+
+                if (!ReferenceEquals(waiter.Owner, lane.Owner))
+                {
+                    lane.Recycle();
+                }
+
+                Lend(lane, waiter.Owner);
+                if (waiter.Completion.TrySetResult(lane))
+                {
+                    return;
+                }
+
+                lane.Leased = false;
+            }
+
+            if (_isolatedForGood && lane.Owner is { IsClosed: true })
+            {
+                Remove(lane);
+                return;
+            }
+
+            _quiet.AddLast(lane.Node);
+        }
+    }
+
+    /// <summary><paramref name="owner"/> has closed; under isolation its free <paramref name="lane"/> can serve nobody else, so it closes.</summary>
+    public void OwnerClosed(ClientConnectionBackends owner, BackendLane lane)
+    {
+        lock (_lock)
+        {
+            if (_isolatedForGood && !lane.Leased && !lane.IsDisposed && ReferenceEquals(lane.Owner, owner))
+            {
+                lane.Node.List?.Remove(lane.Node);
+                Remove(lane);
+            }
+        }
+    }
+
+    /// <summary>The backend sent bytes nobody asked for: from now on its lanes change hands only on a new connection.</summary>
+    public void SawUnaskedBytes()
+    {
+        lock (_lock)
+        {
+            if (_isolatedForGood)
+            {
+                return;
+            }
+
+            _isolatedForGood = true;
+        }
+
+        _isolated(this);
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _disposed = true;
+            foreach (var lane in _quiet.Concat(_ready).ToList())
+            {
+                lane.Dispose();
+            }
+
+            _quiet.Clear();
+            _ready.Clear();
+            while (_waiters.TryDequeue(out var waiter))
+            {
+                waiter.Completion.TrySetException(new ObjectDisposedException(nameof(BackendLanePool)));
+            }
+        }
+    }
+
+    private BackendLane? TryLend(ClientConnectionBackends owner)
+    {
+        var now = _time.GetTimestamp();
+        EndQuietPeriods(now);
+        CloseIdle(now);
+
+        // The lane this client connection used last, at once: whatever it may still hold is this client's own.
+        if (owner.LaneIn(this) is { Leased: false, IsDisposed: false } own && ReferenceEquals(own.Owner, owner))
+        {
+            own.Node.List?.Remove(own.Node);
+            return Lend(own, owner);
+        }
+
+        if (!_isolatedForGood && _ready.First is { } ready)
+        {
+            _ready.RemoveFirst();
+            return Lend(ready.Value, owner);
+        }
+
+        if (_count < _limit)
+        {
+            _count++;
+            return Lend(new BackendLane(this, _create), owner);
+        }
+
+        // At the limit: another client connection's free lane, on a new connection.
+        if ((_ready.Last ?? _quiet.First) is { } other)
+        {
+            other.List!.Remove(other);
+            other.Value.Recycle();
+            return Lend(other.Value, owner);
+        }
+
+        return null;
+    }
+
+    private BackendLane Lend(BackendLane lane, ClientConnectionBackends owner)
+    {
+        lane.Leased = true;
+        lane.Owner = owner;
+        owner.Remember(this, lane);
+        return lane;
+    }
+
+    private void EndQuietPeriods(long now)
+    {
+        while (_quiet.First is { } first && _time.GetElapsedTime(first.Value.ReleasedAt, now) >= _quietPeriod)
+        {
+            _quiet.RemoveFirst();
+            _ready.AddFirst(first);
+        }
+    }
+
+    private void CloseIdle(long now)
+    {
+        while (_ready.Last is { } last && _time.GetElapsedTime(last.Value.ReleasedAt, now) >= _idleTimeout)
+        {
+            _ready.RemoveLast();
+            Remove(last.Value);
+        }
+    }
+
+    private void Remove(BackendLane lane)
+    {
+        lane.Dispose();
+        _count--;
+    }
+
+    private static async ValueTask<BackendLane> WaitAsync(Waiter waiter, CancellationToken cancellationToken)
+    {
+        using (cancellationToken.Register(static state => ((Waiter)state!).Completion.TrySetCanceled(), waiter))
+        {
+            return await waiter.Completion.Task.ConfigureAwait(false);
+        }
+    }
+
+    private sealed class Waiter(ClientConnectionBackends owner)
+    {
+        public ClientConnectionBackends Owner { get; } = owner;
+
+        public TaskCompletionSource<BackendLane> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
