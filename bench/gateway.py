@@ -118,7 +118,7 @@ def write(folder, name, text):
     return path
 
 
-def start_backends(processes, folder):
+def start_backends(processes, folder, worker_connections=4096):
     first = free_range(3)
     ports = [first, first + 1, first + 2]
     servers = "\n".join(
@@ -127,7 +127,7 @@ def start_backends(processes, folder):
 worker_processes 1;
 pid {folder}/backends.pid;
 error_log {folder}/backends-error.log;
-events {{ worker_connections 4096; }}
+events {{ worker_connections {worker_connections}; }}
 http {{
   access_log off;
   keepalive_requests 1000000;

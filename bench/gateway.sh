@@ -6,11 +6,14 @@
 # With `workloads` first it runs bench/workloads.py instead (issue 28's four workloads: 32 and 256
 # keep-alive connections, a connection per request, HTTPS; StickyLb, stock YARP and HAProxy):
 #   bench/gateway.sh workloads [--rounds 5] [--duration 6] [--max-load 2]
+# With `idle` it runs bench/idle.py (idle client connections: backend connections and memory, StickyLb and stock YARP):
+#   bench/gateway.sh idle [--clients 3000,10000] [--rounds 3]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Help before installing, building or starting anything.
 script=bench/gateway.py
 if [ "${1:-}" = workloads ]; then script=bench/workloads.py; shift; fi
+if [ "${1:-}" = idle ]; then script=bench/idle.py; shift; fi
 case " $* " in *" --help "*|*" -h "*) exec python3 "$script" --help ;; esac
 
 need=()

@@ -82,12 +82,12 @@ def check_pins(name, url, cookie):
         raise RuntimeError(f"{name} at {url} with '{cookie}' answered {sorted(answers)}, not only 'ok 2'")
 
 
-def start_stickylb(processes, backends, cert, key):
+def start_stickylb(processes, backends, cert, key, dll=gateway.PROXY_DLL, env=None):
     http, https, admin = gateway.free_port(), gateway.free_port(), gateway.free_port()
     process = processes.start("stickylb", [
-        "dotnet", gateway.PROXY_DLL, "--spawn", "false", "--listen", f"http://127.0.0.1:{http}",
+        "dotnet", dll, "--spawn", "false", "--listen", f"http://127.0.0.1:{http}",
         "--listen", f"https://127.0.0.1:{https}", "--certificate", cert, "--certificate-key", key,
-        "--admin-port", str(admin), *gateway.destinations(backends, 3)], env=gateway.STICKYLB_ENV)
+        "--admin-port", str(admin), *gateway.destinations(backends, 3)], env={**gateway.STICKYLB_ENV, **(env or {})})
     log = os.path.join(processes.folder, "stickylb.log")
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -182,6 +182,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=9, help="seconds of load per contender and listener before the rounds")
     parser.add_argument("--max-load", type=float, default=0,
                         help="before measuring, wait (at most 10 min) until the 1-minute load average is below this (0: do not wait)")
+    parser.add_argument("--only", default="", help="comma-separated workload numbers to run (1-4, in the order above); default all")
     parser.add_argument("--out", default=os.path.join(gateway.ROOT, "bench", "results.md"),
                         help="the report goes at the top of this file, replacing the previous workloads report there and keeping the rest")
     args = parser.parse_args()
@@ -211,7 +212,8 @@ def main():
         gateway.warm_up(processes, [(url, cookies[name]) for name, (_, http, https) in contenders.items() for url in (http, https)],
                         args.warmup, 32, args.threads)
         results = {}
-        for workload, scheme, connections, headers in WORKLOADS:
+        chosen = [WORKLOADS[int(n) - 1] for n in args.only.split(",")] if args.only else WORKLOADS
+        for workload, scheme, connections, headers in chosen:
             url_of = {name: (http if scheme == "http" else https) for name, (_, http, https) in contenders.items()}
             # One short unmeasured run each, so the paths this workload adds (256 connections, a connection
             # per request) are compiled before the rounds.

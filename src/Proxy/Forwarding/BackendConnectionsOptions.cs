@@ -30,10 +30,11 @@ internal sealed class BackendConnectionsOptions
     public TimeSpan QuietPeriod { get; set; } = TimeSpan.FromMilliseconds(50);
 
     /// <summary>
-    /// How long an unused backend connection is kept for reuse before it is closed. Default: 1 minute, as
-    /// SocketsHttpHandler's own <c>PooledConnectionIdleTimeout</c>.
+    /// How long an unused backend connection is kept for reuse before it is closed, so that the connections left by a
+    /// burst of clients go once it is over. Default: 5 seconds, as HAProxy's <c>pool-purge-delay</c> (SocketsHttpHandler
+    /// keeps an idle connection for a minute).
     /// </summary>
-    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Whether backend connections are shared between client connections. Default: after the quiet period.</summary>
     public BackendConnectionSharing Sharing { get; set; } = BackendConnectionSharing.AfterQuietPeriod;

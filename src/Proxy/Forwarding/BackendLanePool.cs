@@ -33,6 +33,7 @@ internal sealed class BackendLanePool : IDisposable
     private readonly TimeSpan _idleTimeout;
     private readonly int _limit;
     private readonly Action<BackendLanePool> _isolated;
+    private ITimer? _idleTimer;
     private int _count;
     private bool _isolatedForGood;
     private bool _disposed;
@@ -143,6 +144,7 @@ internal sealed class BackendLanePool : IDisposable
             }
 
             _quiet.AddLast(lane.Node);
+            _idleTimer ??= _time.CreateTimer(static state => ((BackendLanePool)state!).CloseIdleLanes(), this, _idleTimeout, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -180,6 +182,7 @@ internal sealed class BackendLanePool : IDisposable
         lock (_lock)
         {
             _disposed = true;
+            _idleTimer?.Dispose();
             foreach (var lane in _quiet.Concat(_ready).ToList())
             {
                 lane.Dispose();
@@ -253,6 +256,35 @@ internal sealed class BackendLanePool : IDisposable
         {
             _ready.RemoveLast();
             Remove(last.Value);
+        }
+    }
+
+    /// <summary>
+    /// Closes the lanes unused for the idle timeout even while no request comes (after a burst of clients, say), and
+    /// looks again when the next free lane would reach it.
+    /// </summary>
+    private void CloseIdleLanes()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            var now = _time.GetTimestamp();
+            EndQuietPeriods(now);
+            CloseIdle(now);
+            var oldest = _ready.Last?.Value ?? _quiet.First?.Value;
+            if (oldest is null)
+            {
+                _idleTimer!.Dispose();
+                _idleTimer = null;
+                return;
+            }
+
+            var due = _idleTimeout - _time.GetElapsedTime(oldest.ReleasedAt, now);
+            _idleTimer!.Change(due > TimeSpan.Zero ? due : TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
         }
     }
 

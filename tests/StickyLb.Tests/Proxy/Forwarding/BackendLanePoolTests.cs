@@ -105,6 +105,31 @@ public sealed class BackendLanePoolTests
     }
 
     [Fact]
+    public async Task UnusedLanesCloseAfterTheIdleTimeoutWithoutAnyFurtherRequest()
+    {
+        // A burst of client connections, then nothing: the lanes it needed close on their own.
+        using var pool = Pool(idle: TimeSpan.FromSeconds(5));
+        var clients = Enumerable.Range(0, 10).Select(_ => new ClientConnectionBackends()).ToList();
+        var lanes = new List<BackendLane>();
+        foreach (var client in clients)
+        {
+            lanes.Add(await pool.LeaseAsync(client, default));
+        }
+
+        lanes.Take(5).ToList().ForEach(pool.Release);
+        _time.Advance(TimeSpan.FromSeconds(3));
+        lanes.Skip(5).ToList().ForEach(pool.Release);
+        Assert.Equal(10, pool.Count);
+
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(5, pool.Count);
+        _time.Advance(TimeSpan.FromSeconds(3));
+        Assert.Equal(0, pool.Count);
+        Assert.All(_clients, c => Assert.Equal(1, c.Disposed));
+        clients.ForEach(c => c.Dispose());
+    }
+
+    [Fact]
     public async Task AfterUnaskedBytesLanesChangeHandsOnlyOnANewConnection()
     {
         using var pool = Pool();
