@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Model;
 
@@ -32,6 +33,8 @@ internal sealed class ClientConnectionForwarder(IHttpForwarder yarp, BackendLane
             ? ForwardAsync(pool, owner, context, destinationPrefix, requestConfig, transformer, cancellationToken)
             : yarp.SendAsync(context, destinationPrefix, httpClient, requestConfig, transformer, cancellationToken);
 
+    // Pooled: one per forwarded request.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<ForwarderError> ForwardAsync(
         BackendLanePool pool,
         ClientConnectionBackends owner,

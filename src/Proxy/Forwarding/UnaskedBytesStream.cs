@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace StickyLb.Proxy.Forwarding;
 
 /// <summary>
@@ -92,6 +94,8 @@ internal sealed class UnaskedBytesStream(Stream inner, BackendLane lane) : Strea
         base.Dispose(disposing);
     }
 
+    // Pooled: every answer a backend takes time to send comes through here.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> CheckedAsync(ValueTask<int> read) => Checked(await read.ConfigureAwait(false));
 
     private int Checked(int count) => IsUnasked(count) ? throw Unasked() : count;
