@@ -56,6 +56,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--header", action="append", default=[],
+                        help="a further request header for every wrk run, e.g. 'Connection: close' (a new connection per request)")
     parser.add_argument("--warmup", type=int, default=9, help="seconds of load per contender before the rounds")
     args = parser.parse_args()
     if args.rounds < 3:
@@ -82,7 +84,7 @@ def main():
         for round_number in range(1, args.rounds + 1):
             for label, url, pid in (contenders if round_number % 2 else reversed(contenders)):
                 before = gateway.cpu_ticks(pid)
-                run = gateway.wrk(url, args.duration, args.connections, 2, gateway.COOKIE)
+                run = gateway.wrk(url, args.duration, args.connections, 2, gateway.COOKIE, tuple(args.header))
                 after = gateway.cpu_ticks(pid)
                 requests = run["rps"] * args.duration
                 run["user_us"] = (after[0] - before[0]) * TICK_US / requests
