@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using StickyLb.Proxy.Gateway;
 
 namespace StickyLb.Proxy.Forwarding;
 
@@ -25,15 +26,8 @@ internal sealed class BackendConnectionsOptionsValidator : IValidateOptions<Back
     /// </summary>
     public static bool TryRead(IConfiguration configuration, out string error)
     {
-        var section = configuration.GetSection(BackendConnectionsOptions.Section);
-        var options = new BackendConnectionsOptions();
-        try
+        if (!OptionsSectionReader.TryBind<BackendConnectionsOptions>(configuration.GetSection(BackendConnectionsOptions.Section), Expected, out var options, out error))
         {
-            section.Bind(options);
-        }
-        catch (InvalidOperationException)
-        {
-            error = Unconvertible(section);
             return false;
         }
 
@@ -42,35 +36,15 @@ internal sealed class BackendConnectionsOptionsValidator : IValidateOptions<Back
         return !result.Failed;
     }
 
-    private static string Unconvertible(IConfigurationSection section)
+    private static string Expected(string property) => property switch
     {
-        foreach (var property in typeof(BackendConnectionsOptions).GetProperties().Where(p => p.CanWrite))
-        {
-            if (section[property.Name] is not { } value)
-            {
-                continue;
-            }
-
-            try
-            {
-                System.ComponentModel.TypeDescriptor.GetConverter(property.PropertyType).ConvertFromInvariantString(value);
-            }
-            catch (Exception ex) when (ex is FormatException or NotSupportedException or ArgumentException or OverflowException)
-            {
-                return Invalid(property.Name, value, property.Name switch
-                {
-                    nameof(BackendConnectionsOptions.QuietPeriod) => BackendConnectionsOptions.ExpectedQuietPeriod,
-                    nameof(BackendConnectionsOptions.IdleTimeout) => BackendConnectionsOptions.ExpectedIdleTimeout,
-                    _ => BackendConnectionsOptions.ExpectedSharing,
-                });
-            }
-        }
-
-        return $"Invalid {BackendConnectionsOptions.Section} section in the configuration.";
-    }
+        nameof(BackendConnectionsOptions.QuietPeriod) => BackendConnectionsOptions.ExpectedQuietPeriod,
+        nameof(BackendConnectionsOptions.IdleTimeout) => BackendConnectionsOptions.ExpectedIdleTimeout,
+        _ => BackendConnectionsOptions.ExpectedSharing,
+    };
 
     private static string Format(TimeSpan period) => period.ToString("c", CultureInfo.InvariantCulture);
 
     private static string Invalid(string property, string value, string expected) =>
-        $"Invalid {BackendConnectionsOptions.Section}:{property} '{value}': expected {expected}.";
+        OptionsSectionReader.Invalid(BackendConnectionsOptions.Section, property, value, expected);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using StickyLb.Proxy.Gateway;
 
 namespace StickyLb.Proxy.Health;
 
@@ -30,15 +31,8 @@ internal sealed class BackendFaultsPassivePolicyOptionsValidator : IValidateOpti
     /// </summary>
     public static bool TryRead(IConfiguration configuration, out string error)
     {
-        var section = configuration.GetSection(BackendFaultsPassivePolicyOptions.Section);
-        var options = new BackendFaultsPassivePolicyOptions();
-        try
+        if (!OptionsSectionReader.TryBind<BackendFaultsPassivePolicyOptions>(configuration.GetSection(BackendFaultsPassivePolicyOptions.Section), Expected, out var options, out error))
         {
-            section.Bind(options);
-        }
-        catch (InvalidOperationException)
-        {
-            error = Unconvertible(section);
             return false;
         }
 
@@ -47,35 +41,14 @@ internal sealed class BackendFaultsPassivePolicyOptionsValidator : IValidateOpti
         return !result.Failed;
     }
 
-    /// <summary>The first value of the section the binder cannot convert, as one line.</summary>
-    private static string Unconvertible(IConfigurationSection section)
+    private static string Expected(string property) => property switch
     {
-        foreach (var property in typeof(BackendFaultsPassivePolicyOptions).GetProperties().Where(p => p.CanWrite))
-        {
-            if (section[property.Name] is not { } value)
-            {
-                continue;
-            }
-
-            try
-            {
-                System.ComponentModel.TypeDescriptor.GetConverter(property.PropertyType).ConvertFromInvariantString(value);
-            }
-            catch (Exception ex) when (ex is FormatException or NotSupportedException or ArgumentException or OverflowException)
-            {
-                return Invalid(property.Name, value, property.Name switch
-                {
-                    nameof(BackendFaultsPassivePolicyOptions.FailureWindow) => BackendFaultsPassivePolicyOptions.ExpectedFailureWindow,
-                    nameof(BackendFaultsPassivePolicyOptions.MinimumFailures) => BackendFaultsPassivePolicyOptions.ExpectedMinimumFailures,
-                    nameof(BackendFaultsPassivePolicyOptions.FailureRateLimit) => BackendFaultsPassivePolicyOptions.ExpectedFailureRateLimit,
-                    _ => ExpectedReactivationPeriod,
-                });
-            }
-        }
-
-        return $"Invalid {BackendFaultsPassivePolicyOptions.Section} section in the configuration.";
-    }
+        nameof(BackendFaultsPassivePolicyOptions.FailureWindow) => BackendFaultsPassivePolicyOptions.ExpectedFailureWindow,
+        nameof(BackendFaultsPassivePolicyOptions.MinimumFailures) => BackendFaultsPassivePolicyOptions.ExpectedMinimumFailures,
+        nameof(BackendFaultsPassivePolicyOptions.FailureRateLimit) => BackendFaultsPassivePolicyOptions.ExpectedFailureRateLimit,
+        _ => ExpectedReactivationPeriod,
+    };
 
     private static string Invalid(string property, string value, string expected) =>
-        $"Invalid {BackendFaultsPassivePolicyOptions.Section}:{property} '{value}': expected {expected}.";
+        OptionsSectionReader.Invalid(BackendFaultsPassivePolicyOptions.Section, property, value, expected);
 }

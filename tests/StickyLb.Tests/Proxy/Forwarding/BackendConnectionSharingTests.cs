@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using StickyLb.Proxy.Forwarding;
 using StickyLb.Tests.Infrastructure;
 using Xunit.Abstractions;
+using Answer = StickyLb.Tests.Proxy.Forwarding.CrossUserResponseTests.Answer;
 
 namespace StickyLb.Tests.Proxy.Forwarding;
 
@@ -202,27 +203,9 @@ public sealed class BackendConnectionSharingTests(ITestOutputHelper output)
     private static BackendLanePool Pool(InProcessGateway gateway) =>
         gateway.Services.GetRequiredService<BackendLanes>().Pools.Single(p => p.Backend == "1");
 
-    private static async Task<Answer> AskAsync(HttpClient client, string path)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Add("Cookie", "server=1");
-        try
-        {
-            using var response = await client.SendAsync(request);
-            var body = await response.Content.ReadAsStringAsync();
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                return Answer.Failed;
-            }
-
-            var echo = response.Headers.TryGetValues("X-Echo", out var values) ? values.Single() : null;
-            return body == path && echo == path ? Answer.Own : Answer.NotTheirs;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
-        {
-            return Answer.Failed;
-        }
-    }
+    /// <summary>Asks for <paramref name="path"/>, pinned to destination 1, and says whose answer came back.</summary>
+    private static Task<Answer> AskAsync(HttpClient client, string path) =>
+        CrossUserResponseTests.AskAsync(client, path, withBody: false, cookie: "server=1");
 
     private static async Task<string> GetAsync(HttpClient client, string path)
     {
@@ -239,12 +222,5 @@ public sealed class BackendConnectionSharingTests(ITestOutputHelper output)
         {
             current = seen;
         }
-    }
-
-    public enum Answer
-    {
-        Own,
-        NotTheirs,
-        Failed,
     }
 }

@@ -140,10 +140,15 @@ public sealed class CrossUserResponseTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>Sends a request for <paramref name="path"/> and says whose answer came back.</summary>
-    private static async Task<Answer> AskAsync(HttpClient client, string path, bool withBody)
+    /// <summary>Sends a request for <paramref name="path"/> (with <paramref name="cookie"/>, if any) and says whose answer came back.</summary>
+    internal static async Task<Answer> AskAsync(HttpClient client, string path, bool withBody, string? cookie = null)
     {
         using var request = new HttpRequestMessage(withBody ? HttpMethod.Post : HttpMethod.Get, path);
+        if (cookie is not null)
+        {
+            request.Headers.Add("Cookie", cookie);
+        }
+
         if (withBody)
         {
             request.Content = new StringContent(new string('x', path.Length * 10), Encoding.UTF8, "text/plain");
