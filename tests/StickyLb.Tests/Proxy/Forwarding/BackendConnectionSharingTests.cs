@@ -57,6 +57,22 @@ public sealed class BackendConnectionSharingTests(ITestOutputHelper output)
         Assert.Equal(2, backend.AcceptedConnections);
     }
 
+    [Fact]
+    public async Task AnUnusedBackendConnectionClosesAfterTheIdleTimeoutThoughItsClientStaysConnected()
+    {
+        await using var backend = Echoing();
+        await using var gateway = await StartAsync(backend.Address, NoQuietPeriod, "--Gateway:BackendConnections:IdleTimeout", "00:00:01");
+        using var client = gateway.CreateClient();
+        Assert.Equal(Answer.Own, await AskAsync(client, "/once"));
+
+        var open = await Eventually.ValueAsync(() => Task.FromResult(backend.OpenConnections), count => count == 0, TimeSpan.FromSeconds(10), count => $"{count} backend connections still open after the idle timeout");
+
+        Assert.Equal(0, open);
+        Assert.Equal(0, Pool(gateway).Count);
+        Assert.Equal(Answer.Own, await AskAsync(client, "/again"));
+        Assert.Equal(2, backend.AcceptedConnections);
+    }
+
     public static TheoryData<string> LateMisbehaviours => [.. Misbehaviour.All.Where(m => m.Later is not null).Select(m => m.Name)];
 
     [Theory]
