@@ -62,6 +62,30 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
     // True when the data directory is the default one, the gateway's own: emptied at start, removed at stop.
     private bool _ownsDataDirectory;
 
+    /// <summary>Whether the embedded store runs and answers now (false while it is being started again).</summary>
+    public bool IsEmbeddedStoreReady => Volatile.Read(ref _ready) == 1 && Volatile.Read(ref _process) is { HasExited: false };
+
+    /// <summary>The embedded store's process id (the launcher's, for Garnet), or null.</summary>
+    public int? EmbeddedStorePid => Volatile.Read(ref _process)?.Id;
+
+    /// <summary>
+    /// SIGKILLs the embedded store, its server included (a crash, as <c>compare</c>'s store-killed setup
+    /// stages it); the supervisor then starts it again on its data directory. False without one running.
+    /// </summary>
+    public bool KillEmbeddedStore()
+    {
+        lock (_gate)
+        {
+            if (_stopping || _process is not { HasExited: false } process)
+            {
+                return false;
+            }
+
+            // The whole tree at once: Garnet's launcher and its server die together, as in a crash.
+            return process.Kill(entireProcessTree: true);
+        }
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (_options.Store != StoreMode.Redis)
