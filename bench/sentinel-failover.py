@@ -102,6 +102,18 @@ class Farm:
                 return int(answer[1])
         return None
 
+    def state(self, replica):
+        """What each sentinel says of the service and its replicas, and the replica of its link: for a report when something hangs."""
+        views = []
+        for port in self.sentinels:
+            master = cli(port, "sentinel", "master", SERVICE).split("\n")
+            fields = dict(zip(master[0::2], master[1::2]))
+            replicas = cli(port, "sentinel", "replicas", SERVICE).split("\n")
+            flags = [replicas[i + 1] for i in range(0, len(replicas) - 1) if replicas[i] == "flags"]
+            views.append({k: fields.get(k) for k in ("port", "flags", "num-slaves", "num-other-sentinels")} | {"replica flags": flags})
+        link = [l for l in cli(replica, "info", "replication").split("\n") if l.startswith(("role", "master_port", "master_link_status"))]
+        return {"sentinels": views, "replica": link}
+
     def ready(self, primary, replica):
         for port in self.sentinels:
             master = cli(port, "sentinel", "master", SERVICE).split("\n")
@@ -155,15 +167,20 @@ class User(threading.Thread):
             sent = self.clock()
             try:
                 cart = self.post("cart/items", {"item": item})
-                self.answers.append((sent, self.clock(), True))
+                self.answers.append((sent, self.clock(), True, ""))
                 self.acknowledged.append(item)
                 # A cart holds 100 items: before it is full the user checks it and starts afresh.
                 if len(cart.get("items", [])) >= 90:
                     self.retire()
             except (urllib.error.URLError, OSError, ValueError) as ex:
-                self.answers.append((sent, self.clock(), False))
-                if isinstance(ex, urllib.error.HTTPError) and ex.code == 400:
-                    raise
+                reason = type(ex).__name__
+                if isinstance(ex, urllib.error.HTTPError):
+                    try:
+                        body = json.loads(ex.read() or b"{}")
+                    except ValueError:
+                        body = {}
+                    reason = f"{ex.code} {body.get('title', '')}".strip()
+                self.answers.append((sent, self.clock(), False, reason))
                 time.sleep(0.05)
 
     def retire(self):
@@ -216,6 +233,7 @@ def main():
     parser.add_argument("--users", type=int, default=60)
     parser.add_argument("--out", default=os.path.join(ROOT, "bench/sentinel-failover-results.md"))
     parser.add_argument("--label", default="", help="what this run measures, for the report")
+    parser.add_argument("--keep", action="store_true", help="keep the logs' folder (printed at the end)")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="stickylb-sentinel-bench-")
@@ -223,8 +241,10 @@ def main():
     stop = threading.Event()
     start = time.monotonic()
     clock = lambda: time.monotonic() - start  # noqa: E731
+    print(f"clock starts at {datetime.datetime.now():%H:%M:%S.%f}", file=sys.stderr)
     rows = []
     users = []
+    notes = []
     try:
         primary, replica = free_port(), free_port()
         farm.start_node(primary)
@@ -241,7 +261,9 @@ def main():
         configuration = ",".join(f"127.0.0.1:{p}" for p in farm.sentinels) + f",serviceName={SERVICE}"
         gateway = farm.start("gateway", ["dotnet", PROXY_DLL, "--store", "redis", "--redis", configuration,
                                          "--port", str(gateway_port), "--admin-port", str(admin_port),
-                                         "--backend-port", str(free_range(3))])
+                                         "--backend-port", str(free_range(3)),
+                                         *(["--Logging:LogLevel:StickyLb.Proxy.Backends", "Debug",
+                                            "--Logging:Console:FormatterOptions:TimestampFormat", "HH:mm:ss.fff "] if args.keep else [])])
         deadline = time.time() + 90
         while "StickyLb ready:" not in open(os.path.join(folder, "gateway.log")).read():
             if gateway.poll() is not None or time.time() > deadline:
@@ -285,22 +307,32 @@ def main():
                         if after:
                             served[user.name] = after[0][1] - switched_at
                 time.sleep(0.05)
+            # Why the users still failed after the switch: the failures' answers, most common first.
+            reasons = {}
+            for user in users:
+                for a in list(user.answers):
+                    if a[0] >= switched_at and not a[2] and user.name in served and a[1] - switched_at <= served[user.name]:
+                        reasons[a[3]] = reasons.get(a[3], 0) + 1
             row = {"failover": failover, "switch": switched_at - killed_at,
+                   "why": ", ".join(f"{k or '?'} x{v}" for k, v in sorted(reasons.items(), key=lambda kv: -kv[1])[:3]),
                    "served": max(served.values()) if len(served) == len(users) else None,
                    "first": min(served.values()) if served else None,
                    "unserved30": len(users) - len(served),
                    "p50": statistics.median(served.values()) if served else None}
             rows.append(row)
-            print(f"failover {failover}: kill -> +switch-master {row['switch']:.2f} s; every user served "
+            print(f"failover {failover} at {killed_at:.2f} s: kill -> +switch-master {row['switch']:.2f} s; every user served "
                   f"{'%.2f s' % row['served'] if row['served'] is not None else 'NOT within 30 s'} after it "
-                  f"(first {row['first']:.2f} s, median {row['p50']:.2f} s)", file=sys.stderr)
+                  f"(first {row['first']:.2f} s, median {row['p50']:.2f} s); failures after the switch: {row['why'] or 'none'}", file=sys.stderr)
             # The killed node returns as a replica of the new primary; the next failover needs it in sync.
             farm.start_node(current, other)
             deadline = time.time() + 60
-            while not farm.ready(other, current):
-                if time.time() > deadline:
-                    raise RuntimeError(f"failover {failover}: the restarted node did not rejoin as a replica")
+            while not farm.ready(other, current) and time.time() < deadline:
                 time.sleep(0.1)
+            if not farm.ready(other, current):
+                note = f"failover {failover}: the restarted node did not rejoin as a replica within 60 s; the sentinels: {farm.state(current)}"
+                print(note, file=sys.stderr)
+                notes.append(note)
+                break
             time.sleep(1)
 
         stop.set()
@@ -311,9 +343,12 @@ def main():
     finally:
         stop.set()
         farm.stop_all()
-        shutil.rmtree(folder, ignore_errors=True)
+        if args.keep:
+            print(f"logs kept in {folder}", file=sys.stderr)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
 
-    report = render(args, rows, users)
+    report = render(args, rows, users) + "".join(f"\n{n}\n" for n in notes)
     print(report)
     write_report(args.out, report)
 
@@ -328,12 +363,12 @@ def render(args, rows, users):
         "notes when the first sentinel announces `+switch-master`, and for each user when its first 2xx sent after the switch came back; the "
         f"killed node returns as a replica before the next. Machine: {os.cpu_count()} cores.",
         "",
-        "| failover | kill -> +switch-master (s) | first user served (s after the switch) | median user | every user served (s after the switch) | users not served within 30 s |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| failover | kill -> +switch-master (s) | first user served (s after the switch) | median user | every user served (s after the switch) | users not served within 30 s | failures after the switch |",
+        "|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
-        lines.append(f"| {r['failover']} | {fmt(r['switch'])} | {fmt(r['first'])} | {fmt(r.get('p50'))} | {fmt(r['served'])} | {r['unserved30']} |")
+        lines.append(f"| {r['failover']} | {fmt(r['switch'])} | {fmt(r['first'])} | {fmt(r.get('p50'))} | {fmt(r['served'])} | {r['unserved30']} | {r.get('why') or '-'} |")
     lost = sum(u.lost for u in users)
     checked = sum(u.checked for u in users)
     worst = max((r["served"] for r in done), default=None)
