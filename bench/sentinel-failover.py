@@ -329,7 +329,7 @@ def main():
             while not farm.ready(other, current) and time.time() < deadline:
                 time.sleep(0.1)
             if not farm.ready(other, current):
-                note = f"failover {failover}: the restarted node did not rejoin as a replica within 60 s; the sentinels: {farm.state(current)}"
+                note = f"failover {failover}: the restarted node {current} did not rejoin as a replica of {other} within 60 s; the sentinels: {farm.state(current)}"
                 print(note, file=sys.stderr)
                 notes.append(note)
                 break
