@@ -13,6 +13,7 @@ import datetime
 import http.cookiejar
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -205,11 +206,15 @@ def main():
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="stickylb-chaos-")
     results = []
-    for mode in args.modes.split(","):
-        print(f"{mode}: {args.seconds} s of chaos", file=sys.stderr)
-        result = run_mode(mode, args, folder)
-        print(f"{mode}: {result['lost']} of {result['acknowledged']} acknowledged changes lost", file=sys.stderr)
-        results.append(result)
+    try:
+        for mode in args.modes.split(","):
+            print(f"{mode}: {args.seconds} s of chaos", file=sys.stderr)
+            result = run_mode(mode, args, folder)
+            print(f"{mode}: {result['lost']} of {result['acknowledged']} acknowledged changes lost", file=sys.stderr)
+            results.append(result)
+    finally:
+        # The gateways' logs and the store's data directory (given with --store-dir, so kept by the gateway).
+        shutil.rmtree(folder, ignore_errors=True)
     lines = [f"### {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: chaos, {args.users} users for {args.seconds} s",
              "",
              f"`bench/chaos.sh --seconds {args.seconds} --users {args.users} --kill-every {args.kill_every:g} --down {args.down:g}`: "
