@@ -34,6 +34,21 @@ using var redis = new RedisCache(Options.Create(new RedisCacheOptions
 }));
 const string RedisContender = "redis (RedisCache on StackExchange.Redis): session load+commit";
 
+// More stores measured the same way in the same rounds (`--store LABEL=HOST:PORT`): the same server with an
+// append-only file, Garnet with and without one.
+var others = new List<(string Name, ConnectionMultiplexer Connection, RedisCache Cache)>();
+foreach (var (label, endpoint) in options.Stores)
+{
+    var otherOptions = StoreConfiguration.Parse(endpoint);
+    (otherOptions.SyncTimeout, otherOptions.AsyncTimeout) = (5000, 5000);
+    var otherConnection = await ConnectionMultiplexer.ConnectAsync(otherOptions);
+    others.Add(($"{label}: session load+commit", otherConnection, new RedisCache(Options.Create(new RedisCacheOptions
+    {
+        InstanceName = "bench:",
+        ConnectionMultiplexerFactory = () => Task.FromResult<IConnectionMultiplexer>(otherConnection),
+    }))));
+}
+
 var results = new Dictionary<string, List<(double P50, double P99)>>();
 void Record(string name, (double, double) round) => (results.TryGetValue(name, out var list) ? list : results[name] = []).Add(round);
 
@@ -41,12 +56,23 @@ for (var round = 1; round <= options.Rounds; round++)
 {
     Record("memory: session load+commit", await MeasureSessionsAsync(memory, options.Iterations));
     Record(RedisContender, await MeasureSessionsAsync(redis, options.Iterations));
+    foreach (var (name, _, cache) in others)
+    {
+        Record(name, await MeasureSessionsAsync(cache, options.Iterations));
+    }
+
     foreach (var (name, p50) in RedisBenchmark(options))
     {
         Record(name, (p50, double.NaN));
     }
 
     Console.Error.WriteLine($"round {round}/{options.Rounds} done");
+}
+
+foreach (var (_, otherConnection, cache) in others)
+{
+    cache.Dispose();
+    await otherConnection.DisposeAsync();
 }
 
 var report = Report(options, results);
@@ -149,10 +175,15 @@ static string Report(Args options, Dictionary<string, List<(double P50, double P
     text.AppendLine();
     text.AppendLine(CultureInfo.InvariantCulture, $"A redis-mode load+commit makes three round trips (HMGET, EXPIRE, then HSET and EXPIRE pipelined). redis-benchmark's HMGET+EXPIRE+HSET p50s add up to {floor:0} µs for three round trips: StickyLb's load+commit costs {ours / floor:0.00}x that.");
     text.AppendLine(CultureInfo.InvariantCulture, $"Redis mode costs {ours / Median(results["memory: session load+commit"].Select(r => r.P50)):0}x memory mode per request, in absolute terms {ours:0} µs.");
+    foreach (var (label, _) in options.Stores)
+    {
+        var other = Median(results[$"{label}: session load+commit"].Select(r => r.P50));
+        text.AppendLine(CultureInfo.InvariantCulture, $"{label}: {other:0} µs, {other / ours:0.00}x the first store's p50.");
+    }
     return text.ToString();
 }
 
-internal sealed record Args(string Redis, int Iterations, int Rounds, string? Out, string ServerVersion)
+internal sealed record Args(string Redis, int Iterations, int Rounds, string? Out, string ServerVersion, IReadOnlyList<(string Label, string Endpoint)> Stores)
 {
     /// <summary>What the process returns when it only printed help (0) or refused its command line (2).</summary>
     public static int ExitCode { get; private set; }
@@ -165,13 +196,15 @@ internal sealed record Args(string Redis, int Iterations, int Rounds, string? Ou
         var rounds = new Option<int>("--rounds") { Description = "rounds, alternating between contenders; medians are reported", DefaultValueFactory = _ => 3 };
         var output = new Option<string?>("--out") { Description = "the results file to update (default: print only)" };
         var serverVersion = new Option<string>("--server-version") { Description = "the server's name and version, for the report", DefaultValueFactory = _ => "redis-server" };
+        var stores = new Option<string[]>("--store") { Description = "another store to measure the same way, LABEL=HOST:PORT, repeatable (e.g. the same server with an append-only file)", AllowMultipleArgumentsPerToken = false };
         var command = new RootCommand("Session load+commit latency: memory mode, RedisCache on StackExchange.Redis, and redis-benchmark's floor.")
         {
-            redis, iterations, rounds, output, serverVersion,
+            redis, iterations, rounds, output, serverVersion, stores,
         };
         Args? parsed = null;
         command.SetAction(result => parsed = new Args(
-            result.GetValue(redis)!, result.GetValue(iterations), result.GetValue(rounds), result.GetValue(output) is { Length: > 0 } path ? path : null, result.GetValue(serverVersion)!));
+            result.GetValue(redis)!, result.GetValue(iterations), result.GetValue(rounds), result.GetValue(output) is { Length: > 0 } path ? path : null, result.GetValue(serverVersion)!,
+            [.. (result.GetValue(stores) ?? []).Select(s => s.Split('=', 2)).Select(p => (p[0], p[1]))]));
         var result = command.Parse(args);
         var code = result.Invoke();
         // An unknown option or a bad value is a usage error, as for the gateway and compare.

@@ -8,11 +8,17 @@ namespace StickyLb.Proxy.Compare;
 /// A planned restart: backend 2 is drained before it stops, so that new users go elsewhere and some of
 /// its users finish their visit first.
 /// </param>
-internal sealed record CompareMode(StoreMode Store, FailoverMode Failover, bool Affinity = true, bool Drain = false)
+/// <param name="Replication">Replicated mode's replication: sync (default) or async.</param>
+/// <param name="StoreKilled">
+/// Redis mode's embedded store is SIGKILLed (and started again by the gateway) instead of backend 2, while the
+/// users keep changing their carts.
+/// </param>
+internal sealed record CompareMode(
+    StoreMode Store, FailoverMode Failover, bool Affinity = true, bool Drain = false, ReplicationMode Replication = ReplicationMode.Sync, bool StoreKilled = false)
 {
     /// <summary>
     /// The setups of the comparison, in the order they run: SPEC's seven (replicated with the default, sync
-    /// replication), then the planned restart.
+    /// replication), the planned restart, then the store's own crash and async replication's window.
     /// </summary>
     public static readonly IReadOnlyList<CompareMode> All =
     [
@@ -24,9 +30,14 @@ internal sealed record CompareMode(StoreMode Store, FailoverMode Failover, bool 
         new(StoreMode.Redis, FailoverMode.Redistribute, Affinity: false),
         new(StoreMode.Replicated, FailoverMode.Redistribute, Affinity: false),
         new(StoreMode.Memory, FailoverMode.Redistribute, Drain: true),
+        new(StoreMode.Redis, FailoverMode.Redistribute, StoreKilled: true),
+        new(StoreMode.Replicated, FailoverMode.Redistribute, Replication: ReplicationMode.Async),
     ];
 
     public string StoreName => Store.Name();
 
-    public override string ToString() => CompareRun.SetupName(StoreName, Failover.ToString(), Affinity, Drain);
+    /// <summary>The replication's name in replicated mode (<c>sync</c>, <c>async</c>), else null.</summary>
+    public string? ReplicationName => Store == StoreMode.Replicated ? Replication.Name() : null;
+
+    public override string ToString() => CompareRun.SetupName(StoreName, Failover.ToString(), Affinity, Drain, ReplicationName, StoreKilled);
 }

@@ -21,11 +21,14 @@ internal static class CompareReport
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"A tenth of the users (at most {CompareLiveConnections.MaxUsers}) also hold a live connection (SignalR over WebSockets, through the gateway, pinned by their cookie) across the kill; those on backend 2 open a new one and count once more.");
         text.AppendLine();
-        text.AppendLine("| setup | users | on backend 2 | kept | lost | failed | lost before the kill | skewed phase: requests on 1 / 2 / 3 | imbalance | live connections: on backend 2 / reconnected / state lost | p50 ms | p99 ms | memory per backend |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var rounds = CompareRunner.ChangeRounds == 1 ? "one" : CompareRunner.ChangeRounds.ToString(CultureInfo.InvariantCulture);
+        text.AppendLine(CultureInfo.InvariantCulture, $"Every user also changes its cart in rounds ({rounds} before the kill, one on its way as it happens, {rounds} after), each change a new item; in the store-killed setup the embedded store is SIGKILLed instead of backend 2, and the rounds go on until it is back and serves everyone.");
+        text.AppendLine();
+        text.AppendLine("| setup | users | on backend 2 | kept | lost | failed | lost before the kill | acknowledged changes lost | skewed phase: requests on 1 / 2 / 3 | imbalance | live connections: on backend 2 / reconnected / state lost | p50 ms | p99 ms | memory per backend |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var run in runs)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Setup} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.LostBeforeKill} | {run.RequestsShape} | {run.LoadImbalance:0.00} | {LiveShape(run)} | {run.P50Ms:0.00} | {run.P99Ms:0.00} | {Megabytes(run.MemoryBytesPerBackend)} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Setup} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.LostBeforeKill} | {ChangesShape(run)} | {run.RequestsShape} | {run.LoadImbalance:0.00} | {LiveShape(run)} | {run.P50Ms:0.00} | {run.P99Ms:0.00} | {Megabytes(run.MemoryBytesPerBackend)} |");
         }
 
         text.AppendLine();
@@ -35,6 +38,7 @@ internal static class CompareReport
             text.AppendLine(CultureInfo.InvariantCulture, $"- {run.Setup}: {Lesson(run)}");
         }
 
+        text.AppendLine("- **acknowledged changes lost**: cart changes a 2xx acknowledged that the user's last read of its cart no longer shows (a read that failed shows none), of all acknowledged.");
         text.AppendLine("- **live connections**: **on backend 2**: live connections that lived on backend 2 when it died; **reconnected**: of those, opened again through the gateway on a healthy backend; **state lost**: of those, whose count did not go on (it started again at 1, or there was no new connection). A live connection can only be pinned, never shared: its state is lost in every store mode.");
         text.AppendLine("- **memory per backend**: the median backend's resident memory after the logins, before the kill.");
         text.AppendLine("- Latencies are of every request of the run, through the gateway, on this machine: compare them with each other, not with another machine.");
@@ -45,6 +49,9 @@ internal static class CompareReport
 
     /// <summary>What one setup shows, in a sentence, with its own figures, and what it did to live connections.</summary>
     public static string Lesson(CompareRun run) => SessionLesson(run) + LiveLesson(run);
+
+    /// <summary>The acknowledged changes' cell: lost of acknowledged.</summary>
+    public static string ChangesShape(CompareRun run) => FormattableString.Invariant($"{run.AcknowledgedChangesLost} of {run.AcknowledgedChanges}");
 
     /// <summary>The live connections' cell: on backend 2 / reconnected / state lost.</summary>
     public static string LiveShape(CompareRun run) => run.LiveConnections?.Shape ?? "-";
@@ -61,6 +68,10 @@ internal static class CompareReport
 
     private static string SessionLesson(CompareRun run) => (run.Store, run.Failover, run.Drain) switch
     {
+        (StoreModeNames.Redis, _, _) when run.StoreKilled => FormattableString.Invariant(
+            $"the store itself was SIGKILLed while every user kept changing, and the gateway started it again on its append-only file: {run.AcknowledgedChangesLost} of {run.AcknowledgedChanges} acknowledged changes lost (at most its last second's), {run.Kept} of {run.Users} users kept. Without the file every user would have been logged out."),
+        (StoreModeNames.Replicated, _, _) when run.Replication == ReplicationModeNames.Async => FormattableString.Invariant(
+            $"session clustering's timing issue, in numbers: backend 2 answered changes before the others had them, and died; {run.AcknowledgedChangesLost} of {run.AcknowledgedChanges} acknowledged changes lost ({run.AcknowledgedChangesLostOnSurvivingBackends ?? 0} of them of users on the surviving backends), {run.Kept} of {run.Users} users kept. Sync replication pays a majority's answer per change to lose none."),
         (StoreModeNames.Memory, _, _) when !run.Affinity => FormattableString.Invariant(
             $"the problem sticky sessions solve: with every request balanced on its own, {run.LostBeforeKill} of {run.Users} users looked logged out before anything died (their session was on another backend); the load was even (imbalance {run.LoadImbalance:0.00}), for nothing."),
         (_, _, _) when !run.Affinity => FormattableString.Invariant(

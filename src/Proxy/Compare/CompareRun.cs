@@ -20,15 +20,24 @@ namespace StickyLb.Proxy.Compare;
 /// <param name="ArrivedDuringDrain">With a drain: new users who logged in while it drained (as many as left).</param>
 /// <param name="ArrivedOnStoppedBackend">With a drain: how many of those new users were pinned to backend 2 anyway (0: the drain held).</param>
 /// <param name="LiveConnections">What the kill did to the live connections some users held (<see cref="CompareLiveConnections"/>).</param>
+/// <param name="Replication">Replicated mode's replication, <c>sync</c> or <c>async</c>; null in the other modes.</param>
+/// <param name="StoreKilled">Whether the embedded store was SIGKILLed (and started again) instead of backend 2.</param>
+/// <param name="AcknowledgedChanges">Cart changes a 2xx acknowledged during the run.</param>
+/// <param name="AcknowledgedChangesLost">Of those, how many the user's last read of its cart no longer showed (a read that failed shows none).</param>
+/// <param name="AcknowledgedChangesLostOnSurvivingBackends">
+/// Of those lost, how many were of users whose session was not on the killed backend (every user when the store
+/// was killed); null without affinity, where no user has a backend of its own.
+/// </param>
 internal sealed record CompareRun(
     string Store, string Failover, int Users, int UsersOnKilledBackend, int Kept, int Lost, int Failed, double P50Ms, double P99Ms, long MemoryBytesPerBackend,
     bool Affinity = true, IReadOnlyDictionary<string, long>? RequestsPerBackend = null, double LoadImbalance = 0, int LostBeforeKill = 0,
     bool Drain = false, int EndedBeforeStop = 0, int ArrivedDuringDrain = 0, int ArrivedOnStoppedBackend = 0,
-    LiveConnectionsOutcome? LiveConnections = null)
+    LiveConnectionsOutcome? LiveConnections = null, string? Replication = null, bool StoreKilled = false,
+    int AcknowledgedChanges = 0, int AcknowledgedChangesLost = 0, int? AcknowledgedChangesLostOnSurvivingBackends = null)
 {
     /// <summary>The setup as the table and the chart name it.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public string Setup => SetupName(Store, Failover, Affinity, Drain);
+    public string Setup => SetupName(Store, Failover, Affinity, Drain, Replication, StoreKilled);
 
     /// <summary>The skewed phase's requests per backend, in backend order, as "1/2/3" counts.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -37,6 +46,8 @@ internal sealed record CompareRun(
         : string.Join(" / ", RequestsPerBackend.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>A setup's name: store and failover policy, then what differs from the sticky default.</summary>
-    public static string SetupName(string store, string failover, bool affinity, bool drain) =>
-        affinity ? $"{store} + {failover}{(drain ? " + drain" : "")}" : $"{store}, affinity off";
+    public static string SetupName(string store, string failover, bool affinity, bool drain, string? replication = null, bool storeKilled = false) =>
+        storeKilled ? $"{store}, store killed"
+        : !affinity ? $"{store}, affinity off"
+        : $"{store}{(replication == "async" ? " async" : "")} + {failover}{(drain ? " + drain" : "")}";
 }

@@ -15,6 +15,8 @@ namespace StickyLb.Proxy.Compare;
 /// requests, SIGKILL of backend 2, one more request each, and every user classified. With a drain (a
 /// planned restart), backend 2 is drained first: half of its users finish their visit (log out and
 /// leave) and as many new users arrive before it stops; the others are still active when it stops.
+/// Every user keeps changing its cart, in rounds, while backend 2 (or, in the store-killed setup, the
+/// embedded store) dies; each change a 2xx acknowledged is checked against the user's last read of its cart.
 /// </summary>
 internal sealed class CompareRunner(int users)
 {
@@ -26,12 +28,22 @@ internal sealed class CompareRunner(int users)
     /// <summary>Requests each active user makes in the skewed phase; every other user makes one.</summary>
     public const int ActiveUserRequests = 4;
 
+    /// <summary>Rounds of changes (one cart item per user each) before the failure, and after it once everyone is served again.</summary>
+    public const int ChangeRounds = 1;
+
+    /// <summary>The shortest round of changes: while the store is down every change fails at once, and users do not hammer.</summary>
+    private static readonly TimeSpan MinRound = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long the store-killed setup waits for the store, and every user, to be served again.</summary>
+    private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>Runs <paramref name="mode"/>; <paramref name="progress"/> is told of each user done, per phase.</summary>
     public async Task<CompareRun> RunAsync(CompareMode mode, Action<string> progress, CancellationToken cancellationToken)
     {
         string[] args =
         [
             "--store", mode.StoreName, "--failover", mode.Failover.ToString(), "--affinity", mode.Affinity ? "on" : "off",
+            "--replication", mode.Replication.Name(),
             "--port", "0", "--admin-port", "0",
             "--backend-port", FreePorts.Range(3).ToString(CultureInfo.InvariantCulture),
             "--store-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
@@ -66,6 +78,7 @@ internal sealed class CompareRunner(int users)
         var simulated = Enumerable.Range(1, users).Select(i => new SimulatedUser($"user{i}", http, gateway)).ToArray();
         var latencies = new ConcurrentBag<double>();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken };
+        var changes = new AcknowledgedChanges();
 
         UserReply Timed(UserReply reply)
         {
@@ -77,7 +90,7 @@ internal sealed class CompareRunner(int users)
         {
             Timed(await user.LoginAsync(token));
             // Each user then looks at its session in the skewed phase that follows.
-            Timed(await user.AddToCartAsync("book", token));
+            changes.Note(user, "book", Timed(await user.AddToCartAsync("book", token)));
             progress("sessions");
         });
 
@@ -87,18 +100,42 @@ internal sealed class CompareRunner(int users)
         var (ended, arrived) = (0, Array.Empty<SimulatedUser>());
         if (mode.Drain)
         {
-            (simulated, ended, arrived) = await DrainAsync(services.GetRequiredService<DrainRegistry>(), simulated, http, gateway, Timed, parallel);
+            (simulated, ended, arrived) = await DrainAsync(services.GetRequiredService<DrainRegistry>(), simulated, http, gateway, Timed, changes, parallel);
         }
 
         // Some users also hold a live connection across the kill, opened last so that it is on the backend
         // each user is pinned to now; the first users, since the policy spreads them over every backend.
-        var liveUsers = simulated[..Math.Min(simulated.Length, CompareLiveConnections.UsersFor(users))];
+        // No backend dies in the store-killed setup: its live connections would show nothing.
+        var liveUsers = mode.StoreKilled ? [] : simulated[..Math.Min(simulated.Length, CompareLiveConnections.UsersFor(users))];
         var live = await CompareLiveConnections.OpenAsync(liveUsers, gateway, parallel);
         var before = simulated.ToDictionary(u => u.Name, u => (u.Backend, u.Visits));
-        var onKilledBackend = before.Values.Count(b => b.Backend == KilledBackend);
-        if (supervisor.Kill(KilledBackend) == BackendCommandResult.Done)
+        var onKilledBackend = mode.StoreKilled ? 0 : before.Values.Count(b => b.Backend == KilledBackend);
+        var round = 0;
+        Task ChangeRoundAsync() => ChangeAsync(simulated, $"change{++round}", Timed, changes, parallel);
+        for (var i = 0; i < ChangeRounds; i++)
         {
-            await supervisor.Find(KilledBackend)!.WaitForExitAsync(cancellationToken);
+            await ChangeRoundAsync();
+        }
+
+        // The failure strikes while the users are changing: the next round is on its way as it does.
+        var during = ChangeRoundAsync();
+        if (mode.StoreKilled)
+        {
+            await KillStoreAsync(services.GetRequiredService<StoreSupervisor>(), during, ChangeRoundAsync, changes, simulated, cancellationToken);
+        }
+        else
+        {
+            if (supervisor.Kill(KilledBackend) == BackendCommandResult.Done)
+            {
+                await supervisor.Find(KilledBackend)!.WaitForExitAsync(cancellationToken);
+            }
+
+            await during;
+        }
+
+        for (var i = 0; i < ChangeRounds; i++)
+        {
+            await ChangeRoundAsync();
         }
 
         var outcomes = new ConcurrentBag<UserOutcome>();
@@ -108,7 +145,15 @@ internal sealed class CompareRunner(int users)
             progress("after the kill");
         });
 
-        var liveConnections = await CompareLiveConnections.AfterKillAsync(live, liveUsers, gateway, KilledBackend, parallel);
+        // The last read of each cart: what it no longer shows of what was acknowledged is lost.
+        var lostByUser = new ConcurrentDictionary<SimulatedUser, int>();
+        await Parallel.ForEachAsync(simulated, parallel, async (user, token) =>
+            lostByUser[user] = changes.LostBy(user, Timed(await user.GetCartAsync(token))));
+        var lostOnSurvivors = mode.Affinity
+            ? simulated.Where(u => mode.StoreKilled || before.GetValueOrDefault(u.Name).Backend != KilledBackend).Sum(u => lostByUser[u])
+            : (int?)null;
+
+        var liveConnections = mode.StoreKilled ? null : await CompareLiveConnections.AfterKillAsync(live, liveUsers, gateway, KilledBackend, parallel);
         var sorted = latencies.Order().ToArray();
         return new CompareRun(
             mode.StoreName,
@@ -129,7 +174,53 @@ internal sealed class CompareRunner(int users)
             ended,
             arrived.Length,
             arrived.Count(u => u.Backend == KilledBackend),
-            liveConnections);
+            liveConnections,
+            mode.ReplicationName,
+            mode.StoreKilled,
+            changes.Count,
+            lostByUser.Values.Sum(),
+            lostOnSurvivors);
+    }
+
+    /// <summary>One round of changes: every user adds <paramref name="item"/> to its cart, taking at least <see cref="MinRound"/>.</summary>
+    private static async Task ChangeAsync(SimulatedUser[] simulated, string item, Func<UserReply, UserReply> timed, AcknowledgedChanges changes, ParallelOptions parallel)
+    {
+        var pace = Task.Delay(MinRound, parallel.CancellationToken);
+        await Parallel.ForEachAsync(simulated, parallel, async (user, token) => changes.Note(user, item, timed(await user.AddToCartAsync(item, token))));
+        await pace;
+    }
+
+    /// <summary>
+    /// SIGKILLs the embedded store while <paramref name="during"/> is on its way, and keeps the users changing
+    /// until the gateway has started it again and a whole round of changes succeeds: everyone is served again.
+    /// </summary>
+    private static async Task KillStoreAsync(
+        StoreSupervisor store, Task during, Func<Task> changeRound, AcknowledgedChanges changes, SimulatedUser[] simulated, CancellationToken cancellationToken)
+    {
+        var killed = store.EmbeddedStorePid;
+        if (!store.KillEmbeddedStore())
+        {
+            throw new InvalidOperationException("compare: the embedded store was not running when its setup meant to kill it.");
+        }
+
+        await during;
+        var recovery = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var back = store.IsEmbeddedStoreReady && store.EmbeddedStorePid != killed;
+            var before = changes.Count;
+            await changeRound();
+            if (back && changes.Count - before == simulated.Length)
+            {
+                return;
+            }
+
+            if (recovery.Elapsed > RecoveryTimeout)
+            {
+                throw new InvalidOperationException($"compare: the embedded store was not serving every user {RecoveryTimeout.TotalSeconds:0} s after it was killed.");
+            }
+        }
     }
 
     /// <summary>
@@ -161,7 +252,7 @@ internal sealed class CompareRunner(int users)
     /// add to their cart and look at it. Returns the users still around, how many left, and the new ones.
     /// </summary>
     private static async Task<(SimulatedUser[] Users, int Ended, SimulatedUser[] Arrived)> DrainAsync(
-        DrainRegistry drain, SimulatedUser[] simulated, HttpMessageInvoker http, Uri gateway, Func<UserReply, UserReply> timed, ParallelOptions parallel)
+        DrainRegistry drain, SimulatedUser[] simulated, HttpMessageInvoker http, Uri gateway, Func<UserReply, UserReply> timed, AcknowledgedChanges changes, ParallelOptions parallel)
     {
         drain.Drain(KilledBackend);
         var leaving = simulated.Where(u => u.Backend == KilledBackend).Where((_, i) => i % 2 == 0).ToHashSet();
@@ -170,7 +261,7 @@ internal sealed class CompareRunner(int users)
         await Parallel.ForEachAsync(arrived, parallel, async (user, token) =>
         {
             timed(await user.LoginAsync(token));
-            timed(await user.AddToCartAsync("book", token));
+            changes.Note(user, "book", timed(await user.AddToCartAsync("book", token)));
             timed(await user.WhoAmIAsync(token));
         });
         return ([.. simulated.Where(u => !leaving.Contains(u)), .. arrived], leaving.Count, arrived);

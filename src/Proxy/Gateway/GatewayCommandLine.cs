@@ -20,6 +20,7 @@ internal static class GatewayCommandLine
         new("--replication", "Gateway:Replication", string.Join('|', ReplicationModeNames.All), ReplicationModeNames.Sync, "replicated mode: a change acknowledged by a majority of the backends, or locally"),
         new("--redis", "Gateway:Redis", "CONFIG", "an embedded store", "an existing store for redis mode, as a StackExchange.Redis configuration string"),
         new("--store-port", "Gateway:StorePort", "PORT", "6380", "the embedded store's port on 127.0.0.1"),
+        new("--store-dir", "Gateway:StoreDir", "DIR", "stickylb-store-PORT in the temp folder, emptied at start", "the embedded store's data directory (its append-only file); one given here is kept across gateway runs"),
         new("--failover", "Gateway:Failover", "Redistribute|Return503Error", "Redistribute", "what a user pinned to a dead backend gets (flippable live)"),
         new("--affinity", "Gateway:Affinity", "on|off", "on", "pin each client to a backend with the server cookie, or balance every request"),
         new("--backends", "Gateway:Backends", "1..16", "3", "how many backends to spawn"),

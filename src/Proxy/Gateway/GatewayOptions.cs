@@ -102,6 +102,14 @@ internal sealed class GatewayOptions
     public int StorePort { get; set; } = 6380;
 
     /// <summary>
+    /// The embedded store's data directory, where it keeps its append-only file so that its crash loses at most
+    /// the last second. A directory given here is kept and recovered from when the gateway starts again. Default
+    /// (null): <c>stickylb-store-PORT</c> in the system's temporary folder, emptied when the gateway starts and
+    /// removed when it stops, so each gateway run starts with an empty store, as before.
+    /// </summary>
+    public string? StoreDir { get; set; }
+
+    /// <summary>
     /// True (default): spawn and supervise the backends. False: spawn nothing and proxy to the
     /// destinations of the <c>ReverseProxy</c> section as they are.
     /// </summary>

@@ -17,7 +17,7 @@ internal static class ReadyLine
             ? supervisor.Backends.Select(b => $"{b.Id}={b.Address.ToString().TrimEnd('/')}")
             : health.Destinations().Select(d => $"{d.DestinationId}={d.Model.Config.Address.TrimEnd('/')}");
         return $"{Prefix} gateway {string.Join(' ', listeners.GatewayUrls)}, dashboard {Trim(listeners.AdminUrl)}, "
-            + $"store {options.Store.Name()}{(store.Endpoint is null ? "" : $" ({store.Kind} {store.Endpoint})")}"
+            + $"store {options.Store.Name()}{(store.Endpoint is null ? "" : $" ({store.Kind} {store.Endpoint}{(store.DataDirectory is null ? "" : $", append-only file in {store.DataDirectory}")})")}"
             + $"{(options.Store == StoreMode.Replicated ? $" ({options.Replication.Name()})" : "")}, failover {options.Failover}, "
             + $"{(options.IsAffinityOn ? "" : "affinity off, ")}backends {string.Join(' ', backends)}{(supervisor.IsSupervising ? "" : " (not spawned)")}";
     }

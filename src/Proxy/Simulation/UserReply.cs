@@ -21,6 +21,12 @@ internal readonly record struct UserReply(HttpStatusCode? Status, JsonElement Bo
     public int Number(string property) =>
         Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : 0;
 
+    /// <summary>The strings of the array <paramref name="property"/>; empty when there is none.</summary>
+    public IEnumerable<string> Texts(string property) =>
+        Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Array
+            ? value.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!)
+            : [];
+
     public int ArrayLength(string property) =>
         Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.Array ? value.GetArrayLength() : 0;
 }

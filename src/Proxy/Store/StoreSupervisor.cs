@@ -12,8 +12,9 @@ namespace StickyLb.Proxy.Store;
 /// The shared session store of redis mode. With <c>--redis</c> (a StackExchange.Redis configuration
 /// string) it only checks that the store answers and takes the credentials. Without it, it starts one
 /// on 127.0.0.1 (<c>redis-server</c> from PATH, else Garnet from the repository's .NET local tool
-/// manifest, <see cref="EmbeddedStoreServer"/>) before the backends start, starts it again with backoff when
-/// it dies, and stops it on exit.
+/// manifest, <see cref="EmbeddedStoreServer"/>) before the backends start, with an append-only file in a data
+/// directory it names at start-up, starts it again on that directory with backoff when it dies (so its sessions
+/// come back, all but the changes of the last second), and stops it on exit.
 /// </summary>
 internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<StoreSupervisor> logger) : IHostedService, IDisposable
 {
@@ -55,6 +56,36 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
     /// <summary>What runs the store: <c>redis-server</c>, <c>garnet</c> or <c>external</c>; null in memory mode.</summary>
     public string? Kind { get; private set; }
 
+    /// <summary>The embedded store's data directory (its append-only file), full path; null for an external store and in memory mode.</summary>
+    public string? DataDirectory { get; private set; }
+
+    // True when the data directory is the default one, the gateway's own: emptied at start, removed at stop.
+    private bool _ownsDataDirectory;
+
+    /// <summary>Whether the embedded store runs and answers now (false while it is being started again).</summary>
+    public bool IsEmbeddedStoreReady => Volatile.Read(ref _ready) == 1 && Volatile.Read(ref _process) is { HasExited: false };
+
+    /// <summary>The embedded store's process id (the launcher's, for Garnet), or null.</summary>
+    public int? EmbeddedStorePid => Volatile.Read(ref _process)?.Id;
+
+    /// <summary>
+    /// SIGKILLs the embedded store, its server included (a crash, as <c>compare</c>'s store-killed setup
+    /// stages it); the supervisor then starts it again on its data directory. False without one running.
+    /// </summary>
+    public bool KillEmbeddedStore()
+    {
+        lock (_gate)
+        {
+            if (_stopping || _process is not { HasExited: false } process)
+            {
+                return false;
+            }
+
+            // The whole tree at once: Garnet's launcher and its server die together, as in a crash.
+            return process.Kill(entireProcessTree: true);
+        }
+    }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (_options.Store != StoreMode.Redis)
@@ -85,15 +116,44 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
             throw new StoreStartException($"Something already answers on {Endpoint}; stop it, pass it with --redis {Endpoint}, or choose --store-port.");
         }
 
-        (Kind, _startInfo) = await EmbeddedStoreServer.ChooseAsync(_options.StorePort, cancellationToken);
+        DataDirectory = PrepareDataDirectory();
+        (Kind, _startInfo) = await EmbeddedStoreServer.ChooseAsync(_options.StorePort, DataDirectory, cancellationToken);
         var process = Start(_startInfo) ?? throw new OperationCanceledException(cancellationToken);
         if (await WaitUntilReadyAsync(process, cancellationToken) is { } reason)
         {
             throw new StoreStartException($"The embedded store ({Kind}) could not start on {Endpoint}: {reason}".TrimEnd());
         }
 
-        logger.EmbeddedStoreStarted(Kind, Endpoint, process.Id);
+        logger.EmbeddedStoreStarted(Kind, Endpoint, process.Id, DataDirectory);
         MarkReady(process);
+    }
+
+    /// <summary>
+    /// The data directory, created: <c>--store-dir</c> as given (kept: the store recovers what it holds), else
+    /// the gateway's own <c>stickylb-store-PORT</c> in the temporary folder, emptied first so that each gateway
+    /// run starts with an empty store. Only the store's port names it, and start-up has just checked that
+    /// nothing answers there, so no running gateway's store is in it.
+    /// </summary>
+    private string PrepareDataDirectory()
+    {
+        _ownsDataDirectory = string.IsNullOrWhiteSpace(_options.StoreDir);
+        var directory = Path.GetFullPath(_ownsDataDirectory
+            ? Path.Combine(Path.GetTempPath(), $"stickylb-store-{_options.StorePort.ToString(CultureInfo.InvariantCulture)}")
+            : _options.StoreDir!);
+        try
+        {
+            if (_ownsDataDirectory && Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+
+            Directory.CreateDirectory(directory);
+            return directory;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreStartException($"The embedded store's data directory {directory} cannot be used: {ex.Message} Choose another with --store-dir.", ex);
+        }
     }
 
     /// <summary>
@@ -153,8 +213,9 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
     }
 
     /// <summary>
-    /// Starts the embedded store again on the same port after it died, until it answers or the gateway
-    /// stops. It keeps nothing on disk, so the sessions it held are gone: users find themselves logged out.
+    /// Starts the embedded store again on the same port and data directory after it died, until it answers or
+    /// the gateway stops. It recovers its sessions from its append-only file: only changes of its last second
+    /// may be gone.
     /// </summary>
     private async Task RestartAsync()
     {
@@ -184,7 +245,7 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
 
                 if (failure is null)
                 {
-                    logger.EmbeddedStoreRestarted(Kind!, Endpoint!, process!.Id);
+                    logger.EmbeddedStoreRestarted(Kind!, Endpoint!, process!.Id, DataDirectory!);
                     MarkReady(process);
                     return;
                 }
@@ -251,6 +312,26 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
             _stopping = true;
             _stopped.Cancel();
             _process?.KillAndWait(KillTimeout);
+            RemoveOwnDataDirectory();
+        }
+    }
+
+    /// <summary>Removes the gateway's own data directory once its store is gone; a <c>--store-dir</c> is kept.</summary>
+    private void RemoveOwnDataDirectory()
+    {
+        if (!_ownsDataDirectory || DataDirectory is null)
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing lost: the next gateway on this port empties the directory anyway.
+            logger.DataDirectoryNotRemoved(DataDirectory, ex.Message);
         }
     }
 }

@@ -17,6 +17,9 @@ public sealed class StoreConfigurationTests
         Assert.Equal((500, 500, 1000, false), (options.SyncTimeout, options.AsyncTimeout, options.ConnectTimeout, options.AbortOnConnectFail));
         Assert.Same(BacklogPolicy.FailFast, options.BacklogPolicy);
         Assert.IsType<LinearRetry>(options.ReconnectRetryPolicy);
+        // Looked at five times a second: a lost connection (the promoted replica's, behind Sentinel) is tried
+        // again within a fifth of a second, not at the next once-a-second heartbeat.
+        Assert.Equal(TimeSpan.FromMilliseconds(200), options.HeartbeatInterval);
     }
 
     [Fact]

@@ -13,13 +13,16 @@ public sealed class CompareReportTests
 
     private static readonly CompareRun[] Runs =
     [
-        new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8, 150_000_000, RequestsPerBackend: Skewed, LoadImbalance: 2.25, LiveConnections: Pinned),
+        new("memory", "Redistribute", 300, 100, 200, 100, 0, 4.9, 56.8, 150_000_000, RequestsPerBackend: Skewed, LoadImbalance: 2.25, LiveConnections: Pinned,
+            AcknowledgedChanges: 1500, AcknowledgedChangesLost: 300, AcknowledgedChangesLostOnSurvivingBackends: 0),
         new("memory", "Return503Error", 300, 100, 200, 0, 100, 4.1, 43.8, 151_000_000),
         new("memory", "Redistribute", 300, 50, 250, 50, 0, 4.6, 50.2, 150_000_000, Drain: true, EndedBeforeStop: 50, ArrivedDuringDrain: 50, ArrivedOnStoppedBackend: 0),
         new("redis", "Redistribute", 300, 100, 300, 0, 0, 6.4, 36.7, 160_000_000, LiveConnections: Pinned),
         new("replicated", "Redistribute", 300, 100, 300, 0, 0, 7.2, 40.1, 190_000_000),
         new("memory", "Redistribute", 300, 100, 20, 280, 0, 4.0, 40.0, 150_000_000, Affinity: false, RequestsPerBackend: Even, LoadImbalance: 1.0, LostBeforeKill: 270,
             LiveConnections: new(OnKilledBackend: 3, Reconnected: 1, StateLost: 3, Users: 30, Opened: 9)),
+        new("redis", "Redistribute", 300, 0, 300, 0, 0, 6.6, 90.0, 160_000_000, StoreKilled: true, AcknowledgedChanges: 2400, AcknowledgedChangesLost: 0, AcknowledgedChangesLostOnSurvivingBackends: 0),
+        new("replicated", "Redistribute", 300, 100, 290, 10, 0, 7.0, 41.0, 190_000_000, Replication: "async", AcknowledgedChanges: 1500, AcknowledgedChangesLost: 12, AcknowledgedChangesLostOnSurvivingBackends: 0),
     ];
 
 
@@ -31,7 +34,8 @@ public sealed class CompareReportTests
         var first = json.RootElement.GetProperty("runs")[0];
         Assert.Equal(
             ["store", "failover", "users", "usersOnKilledBackend", "kept", "lost", "failed", "p50Ms", "p99Ms", "memoryBytesPerBackend",
-                "affinity", "requestsPerBackend", "loadImbalance", "lostBeforeKill", "drain", "endedBeforeStop", "arrivedDuringDrain", "arrivedOnStoppedBackend", "liveConnections"],
+                "affinity", "requestsPerBackend", "loadImbalance", "lostBeforeKill", "drain", "endedBeforeStop", "arrivedDuringDrain", "arrivedOnStoppedBackend", "liveConnections",
+                "replication", "storeKilled", "acknowledgedChanges", "acknowledgedChangesLost", "acknowledgedChangesLostOnSurvivingBackends"],
             first.EnumerateObject().Select(p => p.Name));
         Assert.Equal(("memory", 100, 4.9), (first.GetProperty("store").GetString(), first.GetProperty("lost").GetInt32(), first.GetProperty("p50Ms").GetDouble()));
         Assert.Equal(150_000_000, first.GetProperty("memoryBytesPerBackend").GetInt64());
@@ -39,7 +43,11 @@ public sealed class CompareReportTests
         var drained = json.RootElement.GetProperty("runs")[2];
         Assert.Equal((true, 50, 50, 0), (drained.GetProperty("drain").GetBoolean(), drained.GetProperty("endedBeforeStop").GetInt32(), drained.GetProperty("arrivedDuringDrain").GetInt32(), drained.GetProperty("arrivedOnStoppedBackend").GetInt32()));
         Assert.Equal((true, 600, 2.25), (first.GetProperty("affinity").GetBoolean(), first.GetProperty("requestsPerBackend").GetProperty("2").GetInt64(), first.GetProperty("loadImbalance").GetDouble()));
-        Assert.Equal(6, json.RootElement.GetProperty("runs").GetArrayLength());
+        Assert.Equal(8, json.RootElement.GetProperty("runs").GetArrayLength());
+        Assert.Equal((JsonValueKind.Null, false, 1500, 300, 0), (first.GetProperty("replication").ValueKind, first.GetProperty("storeKilled").GetBoolean(),
+            first.GetProperty("acknowledgedChanges").GetInt32(), first.GetProperty("acknowledgedChangesLost").GetInt32(), first.GetProperty("acknowledgedChangesLostOnSurvivingBackends").GetInt32()));
+        Assert.True(json.RootElement.GetProperty("runs")[6].GetProperty("storeKilled").GetBoolean());
+        Assert.Equal("async", json.RootElement.GetProperty("runs")[7].GetProperty("replication").GetString());
         var live = first.GetProperty("liveConnections");
         Assert.Equal(["onKilledBackend", "reconnected", "stateLost", "users", "opened"], live.EnumerateObject().Select(p => p.Name));
         Assert.Equal((10, 10, 10), (live.GetProperty("onKilledBackend").GetInt32(), live.GetProperty("reconnected").GetInt32(), live.GetProperty("stateLost").GetInt32()));
@@ -50,10 +58,14 @@ public sealed class CompareReportTests
     {
         var markdown = CompareReport.ToMarkdown(Runs);
 
-        Assert.Contains("| memory + Redistribute | 300 | 100 | 200 | 100 | 0 | 0 | 100 / 600 / 100 | 2.25 | 10 / 10 / 10 | 4.90 | 56.80 | 143 MB |", markdown);
-        Assert.Contains("| memory + Redistribute + drain | 300 | 50 | 250 | 50 | 0 | 0 | - | 0.00 | - | 4.60 | 50.20 | 143 MB |", markdown);
-        Assert.Contains("| redis + Redistribute | 300 | 100 | 300 | 0 | 0 | 0 | - | 0.00 | 10 / 10 / 10 | 6.40 | 36.70 | 153 MB |", markdown);
-        Assert.Contains("| memory, affinity off | 300 | 100 | 20 | 280 | 0 | 270 | 267 / 267 / 266 | 1.00 | 3 / 1 / 3 | 4.00 | 40.00 | 143 MB |", markdown);
+        Assert.Contains("| memory + Redistribute | 300 | 100 | 200 | 100 | 0 | 0 | 300 of 1500 | 100 / 600 / 100 | 2.25 | 10 / 10 / 10 | 4.90 | 56.80 | 143 MB |", markdown);
+        Assert.Contains("| memory + Redistribute + drain | 300 | 50 | 250 | 50 | 0 | 0 | 0 of 0 | - | 0.00 | - | 4.60 | 50.20 | 143 MB |", markdown);
+        Assert.Contains("| redis + Redistribute | 300 | 100 | 300 | 0 | 0 | 0 | 0 of 0 | - | 0.00 | 10 / 10 / 10 | 6.40 | 36.70 | 153 MB |", markdown);
+        Assert.Contains("| memory, affinity off | 300 | 100 | 20 | 280 | 0 | 270 | 0 of 0 | 267 / 267 / 266 | 1.00 | 3 / 1 / 3 | 4.00 | 40.00 | 143 MB |", markdown);
+        Assert.Contains("| redis, store killed | 300 | 0 | 300 | 0 | 0 | 0 | 0 of 2400 |", markdown);
+        Assert.Contains("| replicated async + Redistribute | 300 | 100 | 290 | 10 | 0 | 0 | 12 of 1500 |", markdown);
+        Assert.Contains("- redis, store killed: the store itself was SIGKILLed while every user kept changing, and the gateway started it again on its append-only file: 0 of 2400 acknowledged changes lost", markdown);
+        Assert.Contains("- replicated async + Redistribute: session clustering's timing issue, in numbers: backend 2 answered changes before the others had them, and died; 12 of 1500 acknowledged changes lost (0 of them of users on the surviving backends)", markdown);
         // The store keeps every session, never a live connection's state.
         Assert.Contains("- redis + Redistribute: nobody notices (300 of 300 kept)", markdown);
         Assert.Contains("Live connections: the 10 on backend 2 closed, 10 reconnected to another backend and 10 lost their state: a live connection can only be pinned, never shared, whatever the store.", markdown);
@@ -77,7 +89,8 @@ public sealed class CompareReportTests
 
         Assert.Equal("svg", svg.Root.Name.LocalName);
         Assert.Equal(
-            ["memory + Redistribute", "memory + Return503Error", "memory + Redistribute + drain", "redis + Redistribute", "replicated + Redistribute", "memory, affinity off"],
+            ["memory + Redistribute", "memory + Return503Error", "memory + Redistribute + drain", "redis + Redistribute", "replicated + Redistribute", "memory, affinity off",
+                "redis, store killed", "replicated async + Redistribute"],
             groups.Select(g => g.Elements(ns + "text").First().Value));
         Assert.Contains("memory 181 MB per backend", groups[4].Elements(ns + "text").Select(t => t.Value));
         Assert.Contains("kept", texts);
