@@ -59,6 +59,7 @@ internal static class GatewayApp
             .AddConfigFilter<DrainConfigFilter>()
             .AddConfigFilter<AffinityOffFilter>()
             .AddForwardingSafeguards()
+            .AddAffinityHeader()
             .PassTraceHeadersThrough()
             .AddClientConnectionBackends();
         builder.Services.WithoutAuthorizationMiddleware();
