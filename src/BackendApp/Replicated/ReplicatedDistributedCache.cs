@@ -1,13 +1,18 @@
 using Akka.DistributedData;
 using Microsoft.Extensions.Caching.Distributed;
+using StickyLb.Shared;
 
 namespace StickyLb.BackendApp.Replicated;
 
 /// <summary>
 /// <see cref="IDistributedCache"/> on Akka.NET DistributedData: every session is held by every backend,
 /// in replicated last-writer-wins dictionaries, so ASP.NET Core's session middleware works on it as it
-/// does on Redis. <c>sync</c> reads and writes wait for a majority of the backends; <c>async</c> ones
-/// are local and spread in the background (Tomcat's DeltaManager default).
+/// does on Redis. <c>sync</c> writes wait for a majority of the backends, and so do reads, except a request
+/// the gateway marks as a hit on its pin (<see cref="AffinityHeader"/>) for a session whose latest version
+/// this backend wrote itself (<see cref="LocalReadRights"/>): that one is read from this backend's own
+/// replica. A write of a session that another backend wrote last goes to every backend, so that the one
+/// that held it stops reading locally. <c>async</c> reads and writes are local and spread in the background
+/// (Tomcat's DeltaManager default).
 /// </summary>
 /// <remarks>
 /// A read does not slide the expiry (it would turn every read into a replicated write): the session
@@ -15,7 +20,12 @@ namespace StickyLb.BackendApp.Replicated;
 /// at most once per <see cref="RefreshGranularity"/>.
 /// </remarks>
 internal sealed class ReplicatedDistributedCache(
-    SessionReplicator replicator, SessionShards shards, ReplicaReadiness readiness, TimeProvider timeProvider) : IDistributedCache
+    SessionReplicator replicator,
+    SessionShards shards,
+    ReplicaReadiness readiness,
+    TimeProvider timeProvider,
+    LocalReadRights rights,
+    IHttpContextAccessor requests) : IDistributedCache
 {
     /// <summary>The coarsest step in which a sliding expiry moves on; no more than a quarter of the window.</summary>
     public static readonly TimeSpan RefreshGranularity = TimeSpan.FromMinutes(1);
@@ -49,10 +59,10 @@ internal sealed class ReplicatedDistributedCache(
             absolute?.UtcTicks ?? ReplicatedEntry.NotSet,
             now.UtcTicks,
             value);
-        var (shard, id) = shards.Locate(key);
+        var (_, id) = shards.Locate(key);
         var bytes = entry.Encode();
         var self = replicator.SelfNode;
-        return replicator.UpdateAsync(shard, Empty, replicator.Write, dictionary => dictionary.SetItem(self, id, bytes), token);
+        return WriteAsync(key, now.UtcTicks, dictionary => dictionary.SetItem(self, id, bytes), token);
     }
 
     public void Refresh(string key) => RefreshAsync(key).GetAwaiter().GetResult();
@@ -73,13 +83,14 @@ internal sealed class ReplicatedDistributedCache(
         }
 
         var refreshed = entry with { ExpiresAtTicks = ExpiresAt(now, entry.AbsoluteTicks, entry.SlidingTicks), WrittenAtTicks = now.UtcTicks };
-        var (shard, id) = shards.Locate(key);
+        var (_, id) = shards.Locate(key);
         var bytes = refreshed.Encode();
         var self = replicator.SelfNode;
-        // Only if the entry is still the one read: a refresh must never bring back older session
-        // data over a change that another request wrote in the meantime.
-        await replicator.UpdateAsync(shard, Empty, replicator.Write, dictionary =>
-            dictionary.TryGetValue(id, out var current) && ReplicatedEntry.TryDecode(current, out var stored) && stored.WrittenAtTicks == entry.WrittenAtTicks
+        // Only if the entry is still the one read (or this refresh, when a write to every node is sent again to a
+        // majority): a refresh must never bring back older session data over a change written in the meantime.
+        await WriteAsync(key, now.UtcTicks, dictionary =>
+            dictionary.TryGetValue(id, out var current) && ReplicatedEntry.TryDecode(current, out var stored)
+                && (stored.WrittenAtTicks == entry.WrittenAtTicks || stored.WrittenAtTicks == refreshed.WrittenAtTicks)
                 ? dictionary.SetItem(self, id, bytes)
                 : dictionary,
             token);
@@ -87,13 +98,55 @@ internal sealed class ReplicatedDistributedCache(
 
     public void Remove(string key) => RemoveAsync(key).GetAwaiter().GetResult();
 
-    public Task RemoveAsync(string key, CancellationToken token = default)
+    public async Task RemoveAsync(string key, CancellationToken token = default)
     {
         ArgumentNullException.ThrowIfNull(key);
         readiness.ThrowIfNotReady();
         var (shard, id) = shards.Locate(key);
         var self = replicator.SelfNode;
-        return replicator.UpdateAsync(shard, Empty, replicator.Write, dictionary => dictionary.Remove(self, id), token);
+        rights.Forget(key);
+        await replicator.UpdateAsync(shard, Empty, replicator.Write, dictionary => dictionary.Remove(self, id), token);
+    }
+
+    /// <summary>
+    /// A write with the mode's consistency; in sync mode to every node first when another backend wrote the latest
+    /// version (or this one is unsure), settling for a majority when some node does not answer in time.
+    /// </summary>
+    private async Task WriteAsync(string key, long writtenAtTicks, Func<LWWDictionary<long, byte[]>, LWWDictionary<long, byte[]>> modify, CancellationToken token)
+    {
+        var (shard, _) = shards.Locate(key);
+        if (!replicator.IsSync)
+        {
+            await replicator.UpdateAsync(shard, Empty, replicator.Write, modify, token);
+            return;
+        }
+
+        try
+        {
+            if (rights.IsLastWriter(key))
+            {
+                await replicator.UpdateAsync(shard, Empty, replicator.Write, modify, token);
+            }
+            else
+            {
+                try
+                {
+                    await replicator.UpdateAsync(shard, Empty, replicator.Everyone, modify, token);
+                }
+                catch (ReplicationException)
+                {
+                    // Some node did not answer in time: a majority is what the change needs to be acknowledged.
+                    await replicator.UpdateAsync(shard, Empty, replicator.Write, modify, token);
+                }
+            }
+        }
+        catch
+        {
+            rights.Forget(key);
+            throw;
+        }
+
+        rights.Wrote(key, writtenAtTicks);
     }
 
     private async Task<ReplicatedEntry?> ReadAsync(string key, CancellationToken token)
@@ -101,15 +154,33 @@ internal sealed class ReplicatedDistributedCache(
         ArgumentNullException.ThrowIfNull(key);
         readiness.ThrowIfNotReady();
         var (shard, id) = shards.Locate(key);
-        var dictionary = await replicator.GetAsync(shard, replicator.Read, token);
-        if (dictionary is null || !dictionary.TryGetValue(id, out var bytes) || !ReplicatedEntry.TryDecode(bytes, out var entry))
+        var now = timeProvider.GetUtcNow();
+        if (!replicator.IsSync)
         {
-            return null;
+            return Live(Find(await replicator.GetAsync(shard, replicator.Read, token), id, key), now);
         }
 
-        // A different key with the same 64-bit hash is a miss, not someone else's session.
-        return entry.Key == key && !entry.IsExpired(timeProvider.GetUtcNow()) ? entry : null;
+        if (IsHit() && Find(await replicator.GetAsync(shard, replicator.Local, token), id, key) is { } local
+            && rights.MayReadLocally(key, local.WrittenAtTicks))
+        {
+            return Live(local, now);
+        }
+
+        var latest = Find(await replicator.GetAsync(shard, replicator.Read, token), id, key);
+        rights.ReadFromMajority(key, latest?.WrittenAtTicks);
+        return Live(latest, now);
     }
+
+    private bool IsHit() => requests.HttpContext is { } context && AffinityHeader.IsHit(context.Request.Headers[AffinityHeader.Name]);
+
+    /// <summary>The entry of <paramref name="key"/>; a different key with the same 64-bit hash is a miss, not someone else's session.</summary>
+    private static ReplicatedEntry? Find(LWWDictionary<long, byte[]>? dictionary, long id, string key) =>
+        dictionary is not null && dictionary.TryGetValue(id, out var bytes) && ReplicatedEntry.TryDecode(bytes, out var entry) && entry.Key == key
+            ? entry
+            : null;
+
+    private static ReplicatedEntry? Live(ReplicatedEntry? entry, DateTimeOffset now) =>
+        entry is { } found && !found.IsExpired(now) ? found : null;
 
     /// <summary>The sooner of the absolute expiry and the end of the sliding window from <paramref name="now"/>.</summary>
     internal static long ExpiresAt(DateTimeOffset now, long absoluteTicks, long slidingTicks)
