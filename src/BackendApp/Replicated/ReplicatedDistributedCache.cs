@@ -32,10 +32,21 @@ internal sealed class ReplicatedDistributedCache(
 
     private static readonly LWWDictionary<long, byte[]> Empty = LWWDictionary<long, byte[]>.Empty;
 
+    /// <summary>The key under which a request keeps the session it read (<see cref="ReadEntry"/>) for the refresh after it.</summary>
+    private static readonly object ReadInThisRequest = new();
+
     public byte[]? Get(string key) => GetAsync(key).GetAwaiter().GetResult();
 
-    public async Task<byte[]?> GetAsync(string key, CancellationToken token = default) =>
-        (await ReadAsync(key, token))?.Data;
+    public async Task<byte[]?> GetAsync(string key, CancellationToken token = default)
+    {
+        var entry = await ReadAsync(key, token);
+        if (requests.HttpContext is { } context)
+        {
+            context.Items[ReadInThisRequest] = new ReadEntry(key, entry);
+        }
+
+        return entry?.Data;
+    }
 
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options) => SetAsync(key, value, options).GetAwaiter().GetResult();
 
@@ -69,7 +80,11 @@ internal sealed class ReplicatedDistributedCache(
 
     public async Task RefreshAsync(string key, CancellationToken token = default)
     {
-        if (await ReadAsync(key, token) is not { SlidingTicks: not ReplicatedEntry.NotSet } entry)
+        // The session middleware refreshes right after the request loaded the session: that read is still good.
+        var read = requests.HttpContext?.Items[ReadInThisRequest] is ReadEntry { } earlier && earlier.Key == key
+            ? earlier.Entry
+            : await ReadAsync(key, token);
+        if (read is not { SlidingTicks: not ReplicatedEntry.NotSet } entry)
         {
             return;
         }
@@ -189,4 +204,7 @@ internal sealed class ReplicatedDistributedCache(
         var absolute = absoluteTicks == ReplicatedEntry.NotSet ? long.MaxValue : absoluteTicks;
         return Math.Min(sliding, absolute);
     }
+
+    /// <summary>What a request read: the session key and its entry (null: none).</summary>
+    private sealed record ReadEntry(string Key, ReplicatedEntry? Entry);
 }
