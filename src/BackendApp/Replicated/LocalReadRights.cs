@@ -7,9 +7,9 @@ namespace StickyLb.BackendApp.Replicated;
 /// Which sessions this backend may read from its own replica in <c>sync</c> mode, without asking a majority:
 /// those whose latest version it wrote itself (a majority acknowledged it, so no later version can exist
 /// unless another backend wrote one), as long as its replica still holds exactly that version and nothing
-/// happened since that could have hidden another backend's write from it. Another backend that writes a
-/// session it did not write last sends that write to every backend (<see cref="ReplicatedDistributedCache"/>),
-/// so the backend that held it sees a newer version and stops reading locally. What could hide a write: a
+/// happened since that could have hidden another backend's write from it. Every sync write goes to every
+/// backend (<see cref="ReplicatedDistributedCache"/>), so a backend that held the session sees a newer
+/// version and stops reading locally. What could hide a write: a
 /// change in the cluster's membership or reachability (a partition, a member lost or back), or this process
 /// having been paused (SIGSTOP, a stalled machine) for longer than <see cref="PauseThreshold"/>. Either
 /// forgets every right: each session's next read goes to a majority again.
@@ -88,14 +88,6 @@ internal sealed class LocalReadRights : IDisposable
 
         return _rights.TryGetValue(key, out var right) && right.Epoch == Interruptions && right.WrittenAt == localWrittenAtTicks;
     }
-
-    /// <summary>
-    /// Whether this backend wrote the latest version of <paramref name="key"/> itself (or knows that there is none):
-    /// then its next write needs only a majority; otherwise it must reach every backend, so that the one that
-    /// wrote last stops reading its own replica.
-    /// </summary>
-    public bool IsLastWriter(string key) =>
-        _rights.TryGetValue(key, out var right) && right.Epoch == Interruptions;
 
     /// <summary>Forgets <paramref name="key"/> (removed).</summary>
     public void Forget(string key) => _rights.TryRemove(key, out _);

@@ -10,8 +10,8 @@ namespace StickyLb.BackendApp.Replicated;
 /// does on Redis. <c>sync</c> writes wait for a majority of the backends, and so do reads, except a request
 /// the gateway marks as a hit on its pin (<see cref="AffinityHeader"/>) for a session whose latest version
 /// this backend wrote itself (<see cref="LocalReadRights"/>): that one is read from this backend's own
-/// replica. A write of a session that another backend wrote last goes to every backend, so that the one
-/// that held it stops reading locally. <c>async</c> reads and writes are local and spread in the background
+/// replica. Every sync write goes to every backend (a majority when one does not answer in 300 ms), so that
+/// a backend that held the session sees any newer version and stops reading locally. <c>async</c> reads and writes are local and spread in the background
 /// (Tomcat's DeltaManager default).
 /// </summary>
 /// <remarks>
@@ -124,8 +124,11 @@ internal sealed class ReplicatedDistributedCache(
     }
 
     /// <summary>
-    /// A write with the mode's consistency; in sync mode to every node first when another backend wrote the latest
-    /// version (or this one is unsure), settling for a majority when some node does not answer in time.
+    /// A write with the mode's consistency; in sync mode to every node, settling for a majority when some node does not
+    /// answer in time. To every node, so that a backend that reads a session locally sees any newer version at once: a
+    /// write only to a majority, by a backend that believed it wrote the session last while another wrote it at the same
+    /// time, left the other reading its own, overwritten version (found by
+    /// <c>AHitOnABackendThatMissedTheUsersChangesElsewhereNeverReadsStaleData</c>, 2 runs in 3).
     /// </summary>
     private async Task WriteAsync(string key, long writtenAtTicks, Func<LWWDictionary<long, byte[]>, LWWDictionary<long, byte[]>> modify, CancellationToken token)
     {
@@ -138,21 +141,15 @@ internal sealed class ReplicatedDistributedCache(
 
         try
         {
-            if (rights.IsLastWriter(key))
+            try
             {
-                await replicator.UpdateAsync(shard, Empty, replicator.Write, modify, token);
+                await replicator.UpdateAsync(shard, Empty, replicator.Everyone, modify, token);
             }
-            else
+            catch (ReplicationException)
             {
-                try
-                {
-                    await replicator.UpdateAsync(shard, Empty, replicator.Everyone, modify, token);
-                }
-                catch (ReplicationException)
-                {
-                    // Some node did not answer in time: a majority is what the change needs to be acknowledged.
-                    await replicator.UpdateAsync(shard, Empty, replicator.Write, modify, token);
-                }
+                // Some node did not answer in time (dead, paused or cut off: it forgets its rights when it notices);
+                // a majority is what the change needs to be acknowledged.
+                await replicator.UpdateAsync(shard, Empty, replicator.Write, modify, token);
             }
         }
         catch

@@ -96,8 +96,23 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
 
         var afterPause = (await homeHit.GetFromJsonAsync<CartResponse>("/cart"))!.Items;
 
+        // Two changes of the user at once, one at home and one elsewhere: a session is last writer wins (one of the two
+        // may be overwritten, as in any store), but home's next hit must read what a majority holds, never an older cart.
+        var third = new[] { "1", "2", "3" }.Except([home, away]).Single();
+        using var thirdMoved = BackendClient(gateway, third, user, "moved");
+        var atHome = homeHit.PostAsJsonAsync("/cart/items", new { item = "both-home" });
+        var elsewhere = awayMoved.PostAsJsonAsync("/cart/items", new { item = "both-away" });
+        using var addedAtHome = await atHome;
+        using var addedElsewhere = await elsewhere;
+        var statuses = (addedAtHome.StatusCode, addedElsewhere.StatusCode);
+        var homeAfterBoth = (await homeHit.GetFromJsonAsync<CartResponse>("/cart"))!.Items;
+        var majorityAfterBoth = (await thirdMoved.GetFromJsonAsync<CartResponse>("/cart"))!.Items;
+
         Assert.Equal(acknowledged.Take(4), afterReturn);
         Assert.Equal(acknowledged, afterPause);
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), statuses);
+        Assert.Equal(majorityAfterBoth, homeAfterBoth);
+        Assert.Equal(acknowledged, homeAfterBoth.Take(acknowledged.Count));
     }
 
     private static async Task AddToCartAsync(HttpClient backend, string item, List<string> acknowledged)
