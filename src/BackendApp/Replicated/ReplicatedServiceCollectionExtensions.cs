@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Options;
+using StickyLb.BackendApp.Hosting;
 using StickyLb.BackendApp.Sessions;
 
 namespace StickyLb.BackendApp.Replicated;
@@ -40,6 +41,10 @@ internal static class ReplicatedServiceCollectionExtensions
         services.AddSingleton<SessionReplicator>();
         services.AddSingleton<ReplicatedSessionCount>();
         services.AddSingleton<ISessionCount>(provider => provider.GetRequiredService<ReplicatedSessionCount>());
+        services.AddHttpContextAccessor();
+        services.AddSingleton(provider => new LocalReadRights(
+            provider.GetService<TimeProvider>() ?? TimeProvider.System,
+            provider.GetRequiredService<IOptions<BackendOptions>>().Value.IdleTimeout));
         services.AddSingleton<IDistributedCache, ReplicatedDistributedCache>();
         services.AddSingleton<IStoreHealth, ReplicatedStoreHealth>();
         services.AddHostedService<ReplicaWarmup>();
@@ -66,6 +71,8 @@ internal static class ReplicatedServiceCollectionExtensions
                     SeedNodes = [.. options.SeedList.Select(seed => $"akka.tcp://{ActorSystemName}@{seed}")],
                 })
                 .AddHocon(ClusterHocon.Value, HoconAddMode.Prepend);
+            var rights = provider.GetRequiredService<LocalReadRights>();
+            akka.WithActors((system, _) => system.ActorOf(Props.Create(() => new ClusterChangeWatcher(rights)), "cluster-change-watcher"));
             if (options.DownDeadPeers)
             {
                 var logger = provider.GetRequiredService<ILogger<DeadPeerWatcher>>();

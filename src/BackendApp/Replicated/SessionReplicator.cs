@@ -25,7 +25,24 @@ internal sealed class SessionReplicator
             ? ((IReadConsistency)new ReadMajority(timeout), (IWriteConsistency)new WriteMajority(timeout))
             : (ReadLocal.Instance, WriteLocal.Instance);
         Majority = (new ReadMajority(timeout), new WriteMajority(timeout));
+        IsSync = options.Value.IsSync;
+        Everyone = new WriteAll(timeout < EveryoneTimeout ? timeout : EveryoneTimeout);
     }
+
+    /// <summary>
+    /// How long a write to every node waits before it settles for a majority: a node that does not answer that
+    /// fast is dead, paused or cut off, and then it notices (<see cref="LocalReadRights"/>). 300 ms.
+    /// </summary>
+    public static readonly TimeSpan EveryoneTimeout = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>Whether reads and writes wait for a majority (<c>--replication sync</c>).</summary>
+    public bool IsSync { get; }
+
+    /// <summary>A write to every node (<see cref="EveryoneTimeout"/>): a backend's write of a session another one wrote last.</summary>
+    public IWriteConsistency Everyone { get; }
+
+    /// <summary>A read of this node's own replica only.</summary>
+    public IReadConsistency Local { get; } = ReadLocal.Instance;
 
     /// <summary>How sessions are read: majority (sync) or local (async).</summary>
     public IReadConsistency Read { get; }

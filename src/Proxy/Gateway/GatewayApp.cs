@@ -60,6 +60,7 @@ internal static class GatewayApp
             .AddConfigFilter<DrainConfigFilter>()
             .AddConfigFilter<AffinityOffFilter>()
             .AddForwardingSafeguards()
+            .AddAffinityHeader()
             .ConfigureBackendHandlers()
             .AddClientConnectionBackends();
         builder.Services.WithoutAuthorizationMiddleware();

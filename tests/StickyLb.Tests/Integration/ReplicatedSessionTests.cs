@@ -51,6 +51,78 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AHitOnABackendThatMissedTheUsersChangesElsewhereNeverReadsStaleData()
+    {
+        // The requests go to the backends directly, with the StickyLb-Affinity header the gateway would set
+        // (AffinityHeaderTransformTests): a user who comes back to its old backend with its old pin, the worst case
+        // for a backend that reads its own replica on a hit.
+        await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
+        using var user = (await LoggedInUser.LogInAsync(gateway, 1))[0];
+        var home = user.Backend;
+        var away = home == "1" ? "2" : "1";
+        using var homeHit = BackendClient(gateway, home, user, "hit");
+        using var awayMoved = BackendClient(gateway, away, user, "moved");
+        using var awayHit = BackendClient(gateway, away, user, "hit");
+        var acknowledged = new List<string>();
+
+        // Back home after changes elsewhere, home running all along.
+        await AddToCartAsync(homeHit, "home-1", acknowledged);
+        await AddToCartAsync(awayMoved, "away-1", acknowledged);
+        await AddToCartAsync(awayHit, "away-2", acknowledged);
+        await AddToCartAsync(awayHit, "away-3", acknowledged);
+        var afterReturn = (await homeHit.GetFromJsonAsync<CartResponse>("/cart"))!.Items;
+
+        // Back home after changes made elsewhere while home was paused (SIGSTOP), so that it missed them.
+        await AddToCartAsync(homeHit, "home-2", acknowledged);
+        var pid = (await gateway.GetBackendsAsync()).Single(b => b.Id == home).Pid!.Value;
+        var paused = Stopwatch.StartNew();
+        Posix.Signal(pid, Posix.SigStop);
+        try
+        {
+            await AddToCartAsync(awayMoved, "away-4", acknowledged);
+            await AddToCartAsync(awayHit, "away-5", acknowledged);
+            // The pause itself is the scenario (not a wait for readiness): longer than what the backend counts as a
+            // pause (1 s), well within what its cluster tolerates (4 s) so that it stays a member.
+            var left = TimeSpan.FromSeconds(1.5) - paused.Elapsed;
+            if (left > TimeSpan.Zero)
+            {
+                await Task.Delay(left);
+            }
+        }
+        finally
+        {
+            Posix.Signal(pid, Posix.SigCont);
+        }
+
+        var afterPause = (await homeHit.GetFromJsonAsync<CartResponse>("/cart"))!.Items;
+
+        // Two changes of the user at once, one at home and one elsewhere: a session is last writer wins (one of the two
+        // may be overwritten, as in any store), but home's next hit must read what a majority holds, never an older cart.
+        var third = new[] { "1", "2", "3" }.Except([home, away]).Single();
+        using var thirdMoved = BackendClient(gateway, third, user, "moved");
+        var atHome = homeHit.PostAsJsonAsync("/cart/items", new { item = "both-home" });
+        var elsewhere = awayMoved.PostAsJsonAsync("/cart/items", new { item = "both-away" });
+        using var addedAtHome = await atHome;
+        using var addedElsewhere = await elsewhere;
+        var statuses = (addedAtHome.StatusCode, addedElsewhere.StatusCode);
+        var homeAfterBoth = (await homeHit.GetFromJsonAsync<CartResponse>("/cart"))!.Items;
+        var majorityAfterBoth = (await thirdMoved.GetFromJsonAsync<CartResponse>("/cart"))!.Items;
+
+        Assert.Equal(acknowledged.Take(4), afterReturn);
+        Assert.Equal(acknowledged, afterPause);
+        Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), statuses);
+        Assert.Equal(majorityAfterBoth, homeAfterBoth);
+        Assert.Equal(acknowledged, homeAfterBoth.Take(acknowledged.Count));
+    }
+
+    private static async Task AddToCartAsync(HttpClient backend, string item, List<string> acknowledged)
+    {
+        using var added = await backend.PostAsJsonAsync("/cart/items", new { item });
+        Assert.Equal(HttpStatusCode.OK, added.StatusCode);
+        acknowledged.Add(item);
+    }
+
+    [Fact]
     public async Task EveryRunningBackendReportsEverySessionAndItsMemory()
     {
         await using var gateway = await GatewayProcess.StartAsync(output, "--store", "replicated");
@@ -337,12 +409,21 @@ public sealed class ReplicatedSessionTests(ITestOutputHelper output)
     }
 
     /// <summary>A client that talks to backend <paramref name="id"/> directly, with <paramref name="user"/>'s cookies.</summary>
-    private static HttpClient BackendClient(GatewayProcess gateway, string id, LoggedInUser user) =>
-        new(new SocketsHttpHandler { CookieContainer = user.Client.Cookies, UseProxy = false })
+    private static HttpClient BackendClient(GatewayProcess gateway, string id, LoggedInUser user, string? affinity = null)
+    {
+        var client = new HttpClient(new SocketsHttpHandler { CookieContainer = user.Client.Cookies, UseProxy = false })
         {
             BaseAddress = new Uri($"http://127.0.0.1:{gateway.BackendPort + int.Parse(id, System.Globalization.CultureInfo.InvariantCulture) - 1}"),
             Timeout = TimeSpan.FromSeconds(10),
         };
+        if (affinity is not null)
+        {
+            // What the gateway tells a backend about the request (StickyLb-Affinity: hit | new | moved).
+            client.DefaultRequestHeaders.Add("StickyLb-Affinity", affinity);
+        }
+
+        return client;
+    }
 
     private static async Task<StickyLb.Proxy.Admin.BackendInfo[]> PollBackendsAsync(
         GatewayProcess gateway, Func<StickyLb.Proxy.Admin.BackendInfo[], bool> done) =>
