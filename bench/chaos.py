@@ -24,31 +24,12 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gateway import free_port, free_range  # noqa: E402  (free ports, as every bench here finds them)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROXY_DLL = os.path.join(ROOT, "src/Proxy/bin/Release/net10.0/Proxy.dll")
 MAX_ITEMS = 90  # a cart holds 100 items: a user checks its cart and starts afresh before it is full
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def free_range(count):
-    while True:
-        start = free_port()
-        if start + count < 65535 and all(_bindable(start + i) for i in range(count)):
-            return start
-
-
-def _bindable(port):
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 def children(pid):
