@@ -141,8 +141,17 @@ http {{
 
 
 def start_haproxy(processes, folder, backends):
+    """HAProxy with cookie affinity in front of the backends; its URL."""
+    return haproxy(processes, folder, backends)[1]
+
+
+def haproxy(processes, folder, backends, certificate=None):
+    """HAProxy (`cookie server insert indirect nocache`), with an HTTPS listener too when `certificate` (a PEM holding
+    the certificate and its key) is given: (process, http URL, https URL or None)."""
     port = free_port()
+    https = free_port() if certificate else None
     servers = "\n".join(f"  server s{i + 1} 127.0.0.1:{p} cookie {i + 1}" for i, p in enumerate(backends))
+    tls_bind = f"\n  bind 127.0.0.1:{https} ssl crt {certificate}" if certificate else ""
     conf = write(folder, "haproxy.cfg", f"""
 global
   maxconn 4096
@@ -153,16 +162,16 @@ defaults
   timeout server 30s
   option http-keep-alive
 frontend gateway
-  bind 127.0.0.1:{port}
+  bind 127.0.0.1:{port}{tls_bind}
   default_backend backends
 backend backends
   balance roundrobin
   cookie server insert indirect nocache
 {servers}
 """)
-    processes.start("haproxy", ["haproxy", "-f", conf, "-db"])
+    process = processes.start("haproxy", ["haproxy", "-f", conf, "-db"])
     wait_http(f"http://127.0.0.1:{port}/")
-    return f"http://127.0.0.1:{port}/"
+    return process, f"http://127.0.0.1:{port}/", f"https://127.0.0.1:{https}/" if https else None
 
 
 def start_nginx_proxy(processes, folder, backends):

@@ -127,29 +127,8 @@ def start_stock_yarp(processes, backends, cert, key):
 
 
 def start_haproxy(processes, backends, combined):
-    http, https = gateway.free_port(), gateway.free_port()
-    servers = "\n".join(f"  server s{i + 1} 127.0.0.1:{p} cookie {i + 1}" for i, p in enumerate(backends))
-    conf = gateway.write(processes.folder, "haproxy.cfg", f"""
-global
-  maxconn 4096
-defaults
-  mode http
-  timeout connect 5s
-  timeout client 30s
-  timeout server 30s
-  option http-keep-alive
-frontend gateway
-  bind 127.0.0.1:{http}
-  bind 127.0.0.1:{https} ssl crt {combined}
-  default_backend backends
-backend backends
-  balance roundrobin
-  cookie server insert indirect nocache
-{servers}
-""")
-    process = processes.start("haproxy", ["haproxy", "-f", conf, "-db"])
-    gateway.wait_http(f"http://127.0.0.1:{http}/")
-    return process.pid, f"http://127.0.0.1:{http}/", f"https://127.0.0.1:{https}/"
+    process, http, https = gateway.haproxy(processes, processes.folder, backends, certificate=combined)
+    return process.pid, http, https
 
 
 def wait_for_quiet(max_load, limit=600):
