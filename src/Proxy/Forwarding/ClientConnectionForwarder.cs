@@ -18,7 +18,7 @@ internal sealed class ClientConnectionForwarder(IHttpForwarder yarp, BackendLane
 {
     public ValueTask<ForwarderError> SendAsync(
         HttpContext context, string destinationPrefix, HttpMessageInvoker httpClient, ForwarderRequestConfig requestConfig, HttpTransformer transformer) =>
-        PoolFor(context, destinationPrefix, httpClient) is { } pool && ClientConnectionBackends.Of(context) is { } owner
+        ClientConnectionBackends.Of(context) is { } owner && PoolFor(context, destinationPrefix, httpClient) is { } pool
             ? ForwardAsync(pool, owner, context, destinationPrefix, requestConfig, transformer, cancellationToken: null)
             : yarp.SendAsync(context, destinationPrefix, httpClient, requestConfig, transformer);
 
@@ -29,7 +29,7 @@ internal sealed class ClientConnectionForwarder(IHttpForwarder yarp, BackendLane
         ForwarderRequestConfig requestConfig,
         HttpTransformer transformer,
         CancellationToken cancellationToken) =>
-        PoolFor(context, destinationPrefix, httpClient) is { } pool && ClientConnectionBackends.Of(context) is { } owner
+        ClientConnectionBackends.Of(context) is { } owner && PoolFor(context, destinationPrefix, httpClient) is { } pool
             ? ForwardAsync(pool, owner, context, destinationPrefix, requestConfig, transformer, cancellationToken)
             : yarp.SendAsync(context, destinationPrefix, httpClient, requestConfig, transformer, cancellationToken);
 
