@@ -16,9 +16,18 @@ namespace StickyLb.Proxy.Forwarding;
 /// At the cluster's <c>MaxConnectionsPerServer</c>, a request takes a free lane of another client connection on a new
 /// connection (the old one closed), or waits for a lane to be released.
 /// </para>
+/// <para>
+/// How many it keeps: the quiet period makes a burst of new client connections open more connections than it has
+/// requests in flight at once. The pool keeps as many as it had requests in flight at once in the last idle timeout
+/// (the need, as HAProxy estimates it before it purges idle connections); free lanes beyond it close once unused
+/// for <see cref="SurplusIdle"/>, the rest after the idle timeout.
+/// </para>
 /// </summary>
 internal sealed class BackendLanePool : IDisposable
 {
+    /// <summary>How long a free lane beyond the need stays unused before it closes.</summary>
+    public static readonly TimeSpan SurplusIdle = TimeSpan.FromSeconds(1);
+
     private readonly Lock _lock = new();
 
     // Free lanes still in their quiet period, the longest released first.
@@ -35,6 +44,12 @@ internal sealed class BackendLanePool : IDisposable
     private readonly Action<BackendLanePool> _isolated;
     private ITimer? _idleTimer;
     private int _count;
+    private int _lent;
+
+    // The most lanes lent at once in the current window of one idle timeout, and in the one before it.
+    private int _peakLent;
+    private int _previousPeakLent;
+    private long _windowStart;
     private bool _isolatedForGood;
     private bool _disposed;
 
@@ -54,6 +69,7 @@ internal sealed class BackendLanePool : IDisposable
         _time = time;
         _isolated = isolated;
         _isolatedForGood = options.Sharing == BackendConnectionSharing.Never;
+        _windowStart = time.GetTimestamp();
     }
 
     /// <summary>The destination's id, for the log.</summary>
@@ -109,6 +125,7 @@ internal sealed class BackendLanePool : IDisposable
         lock (_lock)
         {
             lane.Leased = false;
+            _lent--;
             lane.ReleasedAt = _time.GetTimestamp();
             if (_disposed || lane.IsDisposed)
             {
@@ -135,6 +152,7 @@ internal sealed class BackendLanePool : IDisposable
                 }
 
                 lane.Leased = false;
+                _lent--;
             }
 
             if (_isolatedForGood && lane.Owner is { IsClosed: true })
@@ -144,7 +162,7 @@ internal sealed class BackendLanePool : IDisposable
             }
 
             _quiet.AddLast(lane.Node);
-            _idleTimer ??= _time.CreateTimer(static state => ((BackendLanePool)state!).CloseIdleLanes(), this, _idleTimeout, Timeout.InfiniteTimeSpan);
+            _idleTimer ??= _time.CreateTimer(static state => ((BackendLanePool)state!).CloseIdleLanes(), this, SurplusIdle, SurplusIdle);
         }
     }
 
@@ -202,6 +220,7 @@ internal sealed class BackendLanePool : IDisposable
         var now = _time.GetTimestamp();
         EndQuietPeriods(now);
         CloseIdle(now);
+        NextWindow(now);
 
         // The lane this client connection used last, at once: whatever it may still hold is this client's own.
         if (owner.LaneIn(this) is { Leased: false, IsDisposed: false } own && ReferenceEquals(own.Owner, owner))
@@ -236,6 +255,8 @@ internal sealed class BackendLanePool : IDisposable
     private BackendLane Lend(BackendLane lane, ClientConnectionBackends owner)
     {
         lane.Leased = true;
+        _lent++;
+        _peakLent = Math.Max(_peakLent, _lent);
         lane.Owner = owner;
         owner.Remember(this, lane);
         return lane;
@@ -259,9 +280,34 @@ internal sealed class BackendLanePool : IDisposable
         }
     }
 
+    /// <summary>Starts a new window of the need once the current one is an idle timeout old.</summary>
+    private void NextWindow(long now)
+    {
+        var elapsed = _time.GetElapsedTime(_windowStart, now);
+        if (elapsed < _idleTimeout)
+        {
+            return;
+        }
+
+        _previousPeakLent = elapsed < 2 * _idleTimeout ? _peakLent : _lent;
+        _peakLent = _lent;
+        _windowStart = now;
+    }
+
+    /// <summary>Closes the least recently used free lanes beyond the need that have been unused for <see cref="SurplusIdle"/>.</summary>
+    private void CloseSurplus(long now)
+    {
+        var need = Math.Max(_peakLent, _previousPeakLent);
+        while (_count > need && _ready.Last is { } last && _time.GetElapsedTime(last.Value.ReleasedAt, now) >= SurplusIdle)
+        {
+            _ready.RemoveLast();
+            Remove(last.Value);
+        }
+    }
+
     /// <summary>
-    /// Closes the lanes unused for the idle timeout even while no request comes (after a burst of clients, say), and
-    /// looks again when the next free lane would reach it.
+    /// Every <see cref="SurplusIdle"/> while any lane is free, even when no request comes (after a burst of clients,
+    /// say): closes the lanes unused for the idle timeout and the surplus beyond the need.
     /// </summary>
     private void CloseIdleLanes()
     {
@@ -275,16 +321,13 @@ internal sealed class BackendLanePool : IDisposable
             var now = _time.GetTimestamp();
             EndQuietPeriods(now);
             CloseIdle(now);
-            var oldest = _ready.Last?.Value ?? _quiet.First?.Value;
-            if (oldest is null)
+            NextWindow(now);
+            CloseSurplus(now);
+            if (_ready.Count == 0 && _quiet.Count == 0)
             {
                 _idleTimer!.Dispose();
                 _idleTimer = null;
-                return;
             }
-
-            var due = _idleTimeout - _time.GetElapsedTime(oldest.ReleasedAt, now);
-            _idleTimer!.Change(due > TimeSpan.Zero ? due : TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
         }
     }
 

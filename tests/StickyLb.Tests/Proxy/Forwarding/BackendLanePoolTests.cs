@@ -130,6 +130,59 @@ public sealed class BackendLanePoolTests
     }
 
     [Fact]
+    public async Task TheLanesABurstOfNewClientConnectionsOpensForItsQuietPeriodsCloseWithinTwoSecondsDownToItsRequestsInFlight()
+    {
+        // 200 client connections, one request each, 10 in flight at once, one every 5 ms: with a 50-ms quiet period,
+        // lanes are opened for the requests in flight and for those in their quiet period.
+        using var pool = Pool(idle: TimeSpan.FromSeconds(5));
+        var clients = Enumerable.Range(0, 200).Select(_ => new ClientConnectionBackends()).ToList();
+        var inFlight = new Queue<BackendLane>();
+        foreach (var client in clients)
+        {
+            if (inFlight.Count == 10)
+            {
+                pool.Release(inFlight.Dequeue());
+            }
+
+            inFlight.Enqueue(await pool.LeaseAsync(client, default));
+            _time.Advance(TimeSpan.FromMilliseconds(5));
+        }
+
+        while (inFlight.TryDequeue(out var lane))
+        {
+            pool.Release(lane);
+        }
+
+        var opened = pool.Count;
+        Assert.InRange(opened, 15, 30);
+
+        // The surplus beyond the 10 requests in flight goes after a second unused; the 10 are kept for the idle timeout.
+        _time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal(10, pool.Count);
+        Assert.Equal(opened - 10, _clients.Count(c => c.Disposed == 1));
+        _time.Advance(TimeSpan.FromSeconds(4));
+        Assert.Equal(0, pool.Count);
+        clients.ForEach(c => c.Dispose());
+    }
+
+    [Fact]
+    public async Task ANewClientConnectionPerRequestKeepsReusingTheLanesItNeeds()
+    {
+        // The steady state of a client that opens a connection per request: every lane is reused within the quiet
+        // period's cycle, so none is ever surplus and no connection is closed.
+        using var pool = Pool(idle: TimeSpan.FromSeconds(5));
+        for (var i = 0; i < 1000; i++)
+        {
+            using var client = new ClientConnectionBackends();
+            await LendAndReleaseAsync(pool, client);
+            _time.Advance(TimeSpan.FromMilliseconds(10));
+        }
+
+        Assert.InRange(pool.Count, 5, 6);
+        Assert.All(_clients, c => Assert.Equal(0, c.Disposed));
+    }
+
+    [Fact]
     public async Task AfterUnaskedBytesLanesChangeHandsOnlyOnANewConnection()
     {
         using var pool = Pool();
