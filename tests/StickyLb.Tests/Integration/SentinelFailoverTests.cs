@@ -14,7 +14,7 @@ namespace StickyLb.Tests.Integration;
 /// Redis mode on a store that survives losing a node: Redis Sentinel (a primary, a replica, three
 /// sentinels), the primary killed while users work.
 /// </summary>
-[Collection(GatewayProcesses.Name)]
+[Collection(StoreProcesses.Name)]
 [Trait("Category", "E2E")]
 public sealed class SentinelFailoverTests(ITestOutputHelper output)
 {

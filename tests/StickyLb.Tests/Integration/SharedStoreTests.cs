@@ -12,7 +12,7 @@ using Xunit.Abstractions;
 namespace StickyLb.Tests.Integration;
 
 /// <summary>Redis mode with the real gateway, real backends and a real redis-server or Garnet.</summary>
-[Collection(GatewayProcesses.Name)]
+[Collection(StoreProcesses.Name)]
 [Trait("Category", "E2E")]
 public sealed class SharedStoreTests(ITestOutputHelper output)
 {

@@ -9,7 +9,7 @@ namespace StickyLb.Tests.Integration;
 /// (<c>--auth Password</c>): it works end to end, a wrong or missing one stops start-up with one line,
 /// and the password shows nowhere.
 /// </summary>
-[Collection(GatewayProcesses.Name)]
+[Collection(StoreProcesses.Name)]
 [Trait("Category", "E2E")]
 public sealed class StoreCredentialsTests(ITestOutputHelper output)
 {
