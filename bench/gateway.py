@@ -118,26 +118,46 @@ def write(folder, name, text):
     return path
 
 
-def start_backends(processes, folder, worker_connections=4096):
+def start_backends(processes, folder, worker_connections=4096, http2=False):
+    """Three nginx `return 200` backends on free ports; `http2`: they speak HTTP/2 only, in cleartext (h2c with
+    prior knowledge, as nginx 1.22 does on a plaintext `listen ... http2`), for a gateway that speaks HTTP/2 to them."""
     first = free_range(3)
     ports = [first, first + 1, first + 2]
+    name = "backends-h2c" if http2 else "backends"
+    listen = " http2" if http2 else ""
     servers = "\n".join(
-        f"  server {{ listen 127.0.0.1:{p}; location / {{ return 200 'ok {i + 1}\\n'; }} }}" for i, p in enumerate(ports))
-    conf = write(folder, "backends.conf", f"""
+        f"  server {{ listen 127.0.0.1:{p}{listen}; location / {{ return 200 'ok {i + 1}\\n'; }} }}" for i, p in enumerate(ports))
+    conf = write(folder, name + ".conf", f"""
 worker_processes 1;
-pid {folder}/backends.pid;
-error_log {folder}/backends-error.log;
+pid {folder}/{name}.pid;
+error_log {folder}/{name}-error.log;
 events {{ worker_connections {worker_connections}; }}
 http {{
   access_log off;
   keepalive_requests 1000000;
+  http2_max_requests 1000000;
 {servers}
 }}
 """)
-    processes.start("backends", ["nginx", "-p", folder, "-c", conf, "-g", "daemon off;"])
+    processes.start(name, ["nginx", "-p", folder, "-c", conf, "-g", "daemon off;"])
     for p in ports:
-        wait_http(f"http://127.0.0.1:{p}/")
+        if http2:
+            wait_h2c(p)
+        else:
+            wait_http(f"http://127.0.0.1:{p}/")
     return ports
+
+
+def wait_h2c(port, timeout=30.0):
+    """Waits until an HTTP/2-only backend answers (curl with prior knowledge)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        answer = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_version}", "--http2-prior-knowledge",
+                                 f"http://127.0.0.1:{port}/"], capture_output=True, text=True)
+        if answer.stdout == "2":
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"no HTTP/2 backend on {port} within {timeout} s")
 
 
 def start_haproxy(processes, folder, backends):

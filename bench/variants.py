@@ -13,6 +13,12 @@ build instead, to measure a code change before and after in one run:
     git stash && dotnet build src/Proxy -c Release -o /tmp/before && git stash pop && dotnet build src/Proxy -c Release
     bench/variants.py "before:DLL=/tmp/before/Proxy.dll" "after:"
 
+`BACKENDS=h2c` gives a variant three nginx backends of its own that speak only HTTP/2 in cleartext; with YARP's
+cluster settings for HTTP/2 to the backends, that measures the HTTP/2 option (each answer framed on its own stream):
+
+    h2=ReverseProxy__Clusters__backends__HttpRequest__Version=2,ReverseProxy__Clusters__backends__HttpRequest__VersionPolicy=RequestVersionExact
+    bench/variants.py "http/1.1:" "http/2:BACKENDS=h2c,$h2"
+
 `DESTINATIONS=N` gives a variant N destinations instead of 3 (they take the three backends' addresses in
 turn; every request is pinned to destination 2): the cost of many backends, in one run with HAProxy:
 
@@ -70,11 +76,16 @@ def main():
     processes = gateway.Processes(folder)
     try:
         backends = gateway.start_backends(processes, folder)
+        h2c_backends = None
         contenders = []
         for number, (label, env) in enumerate(variants):
             dll = env.pop("DLL", gateway.PROXY_DLL)
             count = int(env.pop("DESTINATIONS", "3"))
-            url, _ = gateway.start_stickylb(processes, f"variant-{number}", ["--spawn", "false", *gateway.destinations(backends, count)], env=env, dll=dll)
+            own = backends
+            if env.pop("BACKENDS", None) == "h2c":
+                h2c_backends = h2c_backends or gateway.start_backends(processes, folder, http2=True)
+                own = h2c_backends
+            url, _ = gateway.start_stickylb(processes, f"variant-{number}", ["--spawn", "false", *gateway.destinations(own, count)], env=env, dll=dll)
             contenders.append((label, url, processes.running[-1][1].pid))
         url = gateway.start_haproxy(processes, folder, backends)
         contenders.append(("HAProxy", url, processes.running[-1][1].pid))
