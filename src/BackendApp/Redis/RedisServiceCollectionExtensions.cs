@@ -27,8 +27,15 @@ internal static class RedisServiceCollectionExtensions
     {
         // abortConnect=false (StoreConfiguration): this returns even when the store is down, and the
         // multiplexer connects by itself once it is back.
-        services.AddSingleton<IConnectionMultiplexer>(provider => ConnectionMultiplexer.Connect(
-            StoreConfiguration.Parse(provider.GetRequiredService<IOptions<BackendOptions>>().Value.Redis!)));
+        services.AddSingleton<IConnectionMultiplexer>(provider =>
+        {
+            var options = StoreConfiguration.Parse(provider.GetRequiredService<IOptions<BackendOptions>>().Value.Redis!);
+            // The client's own log (its reconfigurations, Sentinel switches) under the category "StackExchange.Redis".
+            options.LoggerFactory = provider.GetRequiredService<ILoggerFactory>();
+            var store = ConnectionMultiplexer.Connect(options);
+            store.LogEvents(provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreConnectionLog)));
+            return store;
+        });
 
         services.AddStackExchangeRedisCache(_ => { });
         services.AddOptions<RedisCacheOptions>()
