@@ -371,9 +371,6 @@ def main():
 
 LOG_ENV = {
     "Logging__LogLevel__StickyLb.BackendApp.Redis": "Information",
-    # The client's own log only for its problems: at Information it writes dozens of lines per reconfiguration,
-    # enough extra load on this 2-core machine to change what is measured.
-    "Logging__LogLevel__StackExchange.Redis": "Warning",
     "Logging__Console__FormatterName": "simple",
     "Logging__Console__FormatterOptions__SingleLine": "true",
     "Logging__Console__FormatterOptions__UseUtcTimestamp": "true",

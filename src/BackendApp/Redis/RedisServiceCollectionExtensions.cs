@@ -29,10 +29,9 @@ internal static class RedisServiceCollectionExtensions
         // multiplexer connects by itself once it is back.
         services.AddSingleton<IConnectionMultiplexer>(provider =>
         {
-            var options = StoreConfiguration.Parse(provider.GetRequiredService<IOptions<BackendOptions>>().Value.Redis!);
-            // The client's own log (its reconfigurations, Sentinel switches) under the category "StackExchange.Redis".
-            options.LoggerFactory = provider.GetRequiredService<ILoggerFactory>();
-            var store = ConnectionMultiplexer.Connect(options);
+            // Not the client's own log (ConfigurationOptions.LoggerFactory): it writes an error with a stack trace at every
+            // reconnect attempt (every 200 ms) while the store is down. Its events, one line each, are enough to follow it.
+            var store = ConnectionMultiplexer.Connect(StoreConfiguration.Parse(provider.GetRequiredService<IOptions<BackendOptions>>().Value.Redis!));
             store.LogEvents(provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreConnectionLog)));
             return store;
         });
