@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Sentinel failovers in a row under changing users, through the real gateway (redis mode, --redis with
-serviceName=). A redis-server primary, one replica and three redis-sentinels (quorum 2, down-after 1 s,
+serviceName=). A redis-server primary, one replica and three redis-sentinels (quorum 2, down-after 1 s by default,
 failover-timeout 3 s) on free loopback ports; the gateway (Release build) with three backends. Users add
 items to their carts without pause. Each failover: SIGKILL the primary, note when the first sentinel
 announces +switch-master, and for every user when it was served again (its first 2xx sent after the
 switch); then start the killed node again as a replica of the new primary and wait until it is in sync.
 At the end every user's cart is read: an acknowledged item missing is lost. Writes a Markdown report.
+Per failover it also writes a timeline per backend, from the backends' own store-client log (StoreConnectionLog,
+UTC timestamps): when the connection to the killed node was lost, when the client's configuration changed with
+writes going to the new primary, when its connection to the new primary was restored, and the backend's first
+success and last failure after the switch (from the users' answers, by X-Backend).
 
   bench/sentinel-failover.py [--failovers 20] [--users 60] [--out bench/sentinel-failover-results.md]
 """
@@ -15,6 +19,7 @@ import datetime
 import http.cookiejar
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -45,14 +50,16 @@ def cli(port, *args, timeout=2):
 class Farm:
     """The store's nodes and sentinels, and the gateway: every process this bench starts."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, down_after):
         self.folder = folder
+        self.down_after = down_after
         self.processes = {}
         self.sentinels = [free_port() for _ in range(3)]
 
-    def start(self, name, command):
+    def start(self, name, command, env=None):
         log = open(os.path.join(self.folder, name + ".log"), "a")
-        self.processes[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                                env=None if env is None else {**os.environ, **env})
         return self.processes[name]
 
     def start_node(self, port, primary=None):
@@ -71,7 +78,7 @@ class Farm:
         with open(conf, "w") as f:
             f.write("\n".join([f"port {port}", "bind 127.0.0.1", f"dir {folder}",
                                f"sentinel monitor {SERVICE} 127.0.0.1 {primary} 2",
-                               f"sentinel down-after-milliseconds {SERVICE} 1000",
+                               f"sentinel down-after-milliseconds {SERVICE} {self.down_after}",
                                f"sentinel failover-timeout {SERVICE} 3000",
                                f"sentinel parallel-syncs {SERVICE} 1", ""]))
         self.start(f"sentinel-{port}", ["redis-sentinel", conf])
@@ -129,14 +136,17 @@ class User(threading.Thread):
         super().__init__(daemon=True)
         self.name, self.gateway, self.clock, self.stop = name, gateway, clock, stop
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        self.answers = []  # (sent, received, ok)
+        self.answers = []  # (sent, received, ok, reason, backend)
         self.acknowledged = []
         self.count = 0
 
     def post(self, path, body):
         request = urllib.request.Request(self.gateway + path, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
         with self.opener.open(request, timeout=10) as response:
+            self.backend = response.headers.get("X-Backend")
             return json.load(response)
+
+    backend = None
 
     def login(self):
         self.post("login", {"user": self.name})
@@ -148,8 +158,8 @@ class User(threading.Thread):
             sent = self.clock()
             try:
                 cart = self.post("cart/items", {"item": item})
-                self.answers.append((sent, self.clock(), True, ""))
-                self.acknowledged.append(item)
+                self.answers.append((sent, self.clock(), True, "", self.backend))
+                self.acknowledged.append((item, sent, self.clock()))
                 # A cart holds 100 items: before it is full the user checks it and starts afresh.
                 if len(cart.get("items", [])) >= 90:
                     self.retire()
@@ -161,7 +171,8 @@ class User(threading.Thread):
                     except ValueError:
                         body = {}
                     reason = f"{ex.code} {body.get('title', '')}".strip()
-                self.answers.append((sent, self.clock(), False, reason))
+                backend = ex.headers.get("X-Backend") if isinstance(ex, urllib.error.HTTPError) else None
+                self.answers.append((sent, self.clock(), False, reason, backend))
                 time.sleep(0.05)
 
     def retire(self):
@@ -178,18 +189,22 @@ class User(threading.Thread):
 
     lost = 0
     checked = 0
+    lost_items = ()
 
     def check_lost(self):
         for _ in range(200):
             try:
                 with self.opener.open(self.gateway + "cart", timeout=10) as response:
                     items = set(json.load(response)["items"])
-                self.lost += sum(1 for a in self.acknowledged if a not in items)
+                missing = [a for a in self.acknowledged if a[0] not in items]
+                self.lost += len(missing)
+                self.lost_items = [*self.lost_items, *missing]
                 self.checked += len(self.acknowledged)
                 return
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
         self.lost += len(self.acknowledged)
+        self.lost_items = [*self.lost_items, *self.acknowledged]
         self.checked += len(self.acknowledged)
 
 
@@ -212,15 +227,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--failovers", type=int, default=20)
     parser.add_argument("--users", type=int, default=60)
+    parser.add_argument("--down-after", type=int, default=1000, metavar="MS",
+                        help="the sentinels' down-after-milliseconds (default 1000, as in issue 29's measurements)")
     parser.add_argument("--out", default=os.path.join(ROOT, "bench/sentinel-failover-results.md"))
     parser.add_argument("--label", default="", help="what this run measures, for the report")
     parser.add_argument("--keep", action="store_true", help="keep the logs' folder (printed at the end)")
+    parser.add_argument("--redis-options", default="", help="appended to --redis, e.g. connectTimeout=1000 (to measure a variant)")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="set in the gateway's and backends' environment (to measure a variant)")
     args = parser.parse_args()
 
     folder = tempfile.mkdtemp(prefix="stickylb-sentinel-bench-")
-    farm = Farm(folder)
+    farm = Farm(folder, args.down_after)
     stop = threading.Event()
     start = time.monotonic()
+    start_wall = time.time()
     clock = lambda: time.monotonic() - start  # noqa: E731
     print(f"clock starts at {datetime.datetime.now():%H:%M:%S.%f}", file=sys.stderr)
     rows = []
@@ -239,12 +259,14 @@ def main():
             time.sleep(0.1)
 
         gateway_port, admin_port = free_port(), free_port()
-        configuration = ",".join(f"127.0.0.1:{p}" for p in farm.sentinels) + f",serviceName={SERVICE}"
+        configuration = ",".join(f"127.0.0.1:{p}" for p in farm.sentinels) + f",serviceName={SERVICE}" \
+            + (f",{args.redis_options}" if args.redis_options else "")
         gateway = farm.start("gateway", ["dotnet", PROXY_DLL, "--store", "redis", "--redis", configuration,
                                          "--port", str(gateway_port), "--admin-port", str(admin_port),
                                          "--backend-port", str(free_range(3)),
-                                         *(["--Logging:LogLevel:StickyLb.Proxy.Backends", "Debug",
-                                            "--Logging:Console:FormatterOptions:TimestampFormat", "HH:mm:ss.fff "] if args.keep else [])])
+                                         "--Logging:LogLevel:StickyLb.Proxy.Backends", "Debug"],
+                             # Inherited by the backends: their store client's events, one line each, UTC timestamps.
+                             env=LOG_ENV | dict(e.split("=", 1) for e in args.env))
         deadline = time.time() + 90
         while "StickyLb ready:" not in open(os.path.join(folder, "gateway.log")).read():
             if gateway.poll() is not None or time.time() > deadline:
@@ -274,7 +296,8 @@ def main():
             while len(switches) == seen and time.time() < deadline:
                 time.sleep(0.02)
             if len(switches) == seen:
-                rows.append({"failover": failover, "switch": None, "served": None, "first": None, "unserved30": args.users})
+                rows.append({"failover": failover, "switch": None, "served": None, "first": None, "unserved30": args.users,
+                             "killed_at": killed_at, "old": current, "new": other})
                 print(f"failover {failover}: no +switch-master within 60 s", file=sys.stderr)
                 break
             switched_at = switches[seen][0]
@@ -299,7 +322,8 @@ def main():
                    "served": max(served.values()) if len(served) == len(users) else None,
                    "first": min(served.values()) if served else None,
                    "unserved30": len(users) - len(served),
-                   "p50": statistics.median(served.values()) if served else None}
+                   "p50": statistics.median(served.values()) if served else None,
+                   "killed_at": killed_at, "switched_at": switched_at, "old": current, "new": other}
             rows.append(row)
             print(f"failover {failover} at {killed_at:.2f} s: kill -> +switch-master {row['switch']:.2f} s; every user served "
                   f"{'%.2f s' % row['served'] if row['served'] is not None else 'NOT within 30 s'} after it "
@@ -321,6 +345,7 @@ def main():
             user.join(timeout=15)
         for user in users:
             user.check_lost()
+        timelines(rows, users, os.path.join(folder, "gateway.log"), start_wall)
     finally:
         stop.set()
         farm.stop_all()
@@ -329,9 +354,72 @@ def main():
         else:
             shutil.rmtree(folder, ignore_errors=True)
 
+    # Lost items by the failover whose kill came last before their acknowledgement: when they were acknowledged.
+    kills = [r["killed_at"] for r in rows]
+    by_failover = {}
+    for user in users:
+        for item, sent, acked in user.lost_items:
+            index = max((i for i, k in enumerate(kills) if k <= acked), default=None)
+            by_failover.setdefault(index, []).append(acked - (kills[index] if index is not None else 0))
+    for index, times in sorted(by_failover.items(), key=lambda kv: -1 if kv[0] is None else kv[0]):
+        where = "before the first kill" if index is None else f"after the kill of failover {index + 1}"
+        notes.append(f"lost: {len(times)} acknowledged items, acknowledged {min(times):.3f}-{max(times):.3f} s {where}")
     report = render(args, rows, users) + "".join(f"\n{n}\n" for n in notes)
     print(report)
     write_report(args.out, report)
+
+
+LOG_ENV = {
+    "Logging__LogLevel__StickyLb.BackendApp.Redis": "Information",
+    "Logging__Console__FormatterName": "simple",
+    "Logging__Console__FormatterOptions__SingleLine": "true",
+    "Logging__Console__FormatterOptions__UseUtcTimestamp": "true",
+    "Logging__Console__FormatterOptions__TimestampFormat": "HH:mm:ss.fff ",
+}
+LOG_LINE = re.compile(r"backend (\d+): (\d\d):(\d\d):(\d\d\.\d+) \w+: (\S+)\[(\d+)\] (.*)")
+
+
+def backend_events(path, start_wall):
+    """The backends' store-client log lines from the gateway's log: (clock, backend, category, event id, text)."""
+    day = start_wall - start_wall % 86400
+    events = []
+    for line in open(path, errors="replace"):
+        m = LOG_LINE.search(line)
+        if not m:
+            continue
+        wall = day + int(m[2]) * 3600 + int(m[3]) * 60 + float(m[4])
+        if wall < start_wall - 43200:  # past midnight UTC
+            wall += 86400
+        events.append((wall - start_wall, m[1], m[5], int(m[6]), m[7]))
+    return events
+
+
+def timelines(rows, users, path, start_wall):
+    """For each failover and backend, seconds after +switch-master: the killed node's connection lost, the client's
+    configuration changed with writes going to the new primary, its connection to the new primary restored, its
+    first success and last failure after the switch; and the client's own notes of reconfigurations it skipped."""
+    events = backend_events(path, start_wall)
+    backends = sorted({e[1] for e in events} | {a[4] for u in users for a in u.answers if a[4]})
+    for i, row in enumerate(rows):
+        if row.get("switched_at") is None:
+            continue
+        begin, switched = row["killed_at"], row["switched_at"]
+        end = rows[i + 1]["killed_at"] if i + 1 < len(rows) else float("inf")
+        old, new = f"127.0.0.1:{row['old']}", f"127.0.0.1:{row['new']}"
+        row["timeline"] = {}
+        for b in backends:
+            mine = [e for e in events if e[1] == b and begin <= e[0] < end]
+            first = lambda pred: next((e[0] - switched for e in mine if pred(e)), None)  # noqa: E731
+            answers = [a for u in users for a in list(u.answers) if a[4] == b and a[0] >= switched and a[1] < end]
+            ok = [a[1] for a in answers if a[2]]
+            bad = [a[1] for a in answers if not a[2] and (not ok or a[1] <= min(ok) + 5)]
+            row["timeline"][b] = {
+                "lost": first(lambda e: e[3] == 4210 and old in e[4] and "Interactive" in e[4]),
+                "changed": first(lambda e: e[3] == 4212 and e[4].rstrip(".").endswith(new)),
+                "restored": first(lambda e: e[3] == 4211 and new in e[4] and "Interactive" in e[4]),
+                "served": min(ok) - switched if ok else None,
+                "last_failure": max(bad) - switched if bad else None,
+            }
 
 
 def render(args, rows, users):
@@ -339,7 +427,8 @@ def render(args, rows, users):
     lines = [
         f"### {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: {len(rows)} Sentinel failovers in a row{(', ' + args.label) if args.label else ''}",
         "",
-        f"`bench/sentinel-failover.sh --failovers {args.failovers} --users {args.users}`: {args.users} users adding to their carts without pause "
+        f"`bench/sentinel-failover.sh --failovers {args.failovers} --users {args.users}"
+        f"{f' --down-after {args.down_after}' if args.down_after != 1000 else ''}{''.join(f' --env {e}' for e in args.env)}{f' --redis-options {args.redis_options}' if args.redis_options else ''}`: {args.users} users adding to their carts without pause "
         "through the gateway (3 backends, redis mode, `--redis` with three sentinels and `serviceName=`); each failover SIGKILLs the primary, "
         "notes when the first sentinel announces `+switch-master`, and for each user when its first 2xx sent after the switch came back; the "
         f"killed node returns as a replica before the next. Machine: {os.cpu_count()} cores.",
@@ -356,6 +445,19 @@ def render(args, rows, users):
     lines += ["",
               f"Every user served again within 1 s of `+switch-master` in {sum(1 for r in done if r['served'] <= 1.0)} of {len(rows)} failovers "
               f"(worst {'-' if worst is None else f'{worst:.2f} s'}); acknowledged items lost: {lost} of {checked}.", ""]
+    if any(r.get("timeline") for r in rows):
+        lines += ["Per backend, seconds after `+switch-master` (negative: before it): the connection to the killed node lost, the "
+                  "client's configuration changed with writes going to the new primary, its connection to the new primary restored "
+                  "(`-`: not logged, the connection was not lost), the backend's first success and last failure among requests sent "
+                  "after the switch. From the backends' `StoreConnectionLog` (UTC timestamps) and the users' answers (`X-Backend`).", "",
+                  "| failover | backend | lost | writes to new primary | restored | first success | last failure |",
+                  "|---:|---:|---:|---:|---:|---:|---:|"]
+        fmt = lambda v: "-" if v is None else f"{v:.2f}"  # noqa: E731
+        for r in rows:
+            for b, t in sorted((r.get("timeline") or {}).items()):
+                lines.append(f"| {r['failover']} | {b} | {fmt(t['lost'])} | {fmt(t['changed'])} | {fmt(t['restored'])} | "
+                             f"{fmt(t['served'])} | {fmt(t['last_failure'])} |")
+        lines.append("")
     return "\n".join(lines)
 
 

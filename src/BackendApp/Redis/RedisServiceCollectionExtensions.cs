@@ -27,8 +27,14 @@ internal static class RedisServiceCollectionExtensions
     {
         // abortConnect=false (StoreConfiguration): this returns even when the store is down, and the
         // multiplexer connects by itself once it is back.
-        services.AddSingleton<IConnectionMultiplexer>(provider => ConnectionMultiplexer.Connect(
-            StoreConfiguration.Parse(provider.GetRequiredService<IOptions<BackendOptions>>().Value.Redis!)));
+        services.AddSingleton<IConnectionMultiplexer>(provider =>
+        {
+            // Not the client's own log (ConfigurationOptions.LoggerFactory): it writes an error with a stack trace at every
+            // reconnect attempt (every 200 ms) while the store is down. Its events, one line each, are enough to follow it.
+            var store = ConnectionMultiplexer.Connect(StoreConfiguration.Parse(provider.GetRequiredService<IOptions<BackendOptions>>().Value.Redis!));
+            store.LogEvents(provider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(StoreConnectionLog)));
+            return store;
+        });
 
         services.AddStackExchangeRedisCache(_ => { });
         services.AddOptions<RedisCacheOptions>()

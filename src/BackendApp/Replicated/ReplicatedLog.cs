@@ -23,4 +23,7 @@ internal static partial class ReplicatedLog
 
     [LoggerMessage(4307, LogLevel.Information, "The backend at {Address} is gone (its cluster port refuses connections): marked down, so that no write waits for it.")]
     public static partial void PeerGone(this ILogger logger, string address);
+
+    [LoggerMessage(4308, LogLevel.Warning, "The backend at {Address} refuses connections, but this node reaches only {Reachable} of the {Members} members: not marked down here (the split-brain resolver decides).")]
+    public static partial void PeerGoneButNoMajority(this ILogger logger, string address, int reachable, int members);
 }

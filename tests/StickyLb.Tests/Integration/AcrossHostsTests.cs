@@ -24,6 +24,7 @@ public sealed class AcrossHostsTests(ITestOutputHelper output) : IDisposable
     // (the gateway's admin API keeps its default, 127.0.0.1:5001, on the gateway host's own loopback).
     private const int BackendPort = 8080;
     private const int GatewayPort = 8443;
+    private const int ClusterPort = 2551;
     private const string AdminUrl = "http://127.0.0.1:5001";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
 
@@ -155,16 +156,76 @@ public sealed class AcrossHostsTests(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain(after.Header("Set-Cookie"), c => c.StartsWith("server=", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Replicated mode across hosts: three backends each on a host of its own, started as the gateway starts them
+    /// (their cluster settings on the command line). One is SIGKILLed: the survivors take it out of the cluster at
+    /// once, because its host refuses connections to its cluster port while they still reach each other. Akka's failure
+    /// detector and split-brain resolver alone take about 10 s, and until then every sync change waits 300 ms for the
+    /// dead backend (bench/replicated-hosts-results.md).
+    /// </summary>
+    [NetworkNamespacesFact]
+    public async Task AReplicatedBackendKilledOnAnotherHostLeavesTheClusterAtOnce()
+    {
+        await using var lab = await NetworkNamespaces.CreateAsync(output, "b1", "b2", "b3");
+        var backends = new Dictionary<string, NamespacedProcess>();
+        foreach (var id in new[] { "1", "2", "3" })
+        {
+            // The first lists itself as the seed, each later one those started before it (ClusterPeers).
+            string[] peers = id == "1" ? ["1"] : [.. backends.Keys];
+            var seeds = string.Join(',', peers.Select(peer => $"{lab.Address($"b{peer}")}:{ClusterPort}"));
+            backends[id] = StartBackendApp(lab, $"b{id}", id,
+                "--Backend:Store", "replicated",
+                "--Replicated:Hostname", lab.Address($"b{id}").ToString(),
+                "--Replicated:Port", ClusterPort.ToString(CultureInfo.InvariantCulture),
+                "--Replicated:Seeds", seeds);
+        }
+
+        foreach (var id in backends.Keys)
+        {
+            await WaitForAsync(async () => await MembersAsync(lab, "b1", id) == 3, $"backend {id} to be healthy with three members", backends[id]);
+        }
+
+        var killed = Stopwatch.StartNew();
+        backends["2"].Kill();
+        await WaitForAsync(async () => await MembersAsync(lab, "b1", "1") == 2 && await MembersAsync(lab, "b3", "3") == 2, "the survivors to see two members");
+        var left = killed.Elapsed;
+        var login = await new NamespacedCurl(lab, "b3", _folder.FullName).PostJsonAsync($"http://{lab.Address("b1")}:{BackendPort}/login", """{"user":"alice"}""");
+
+        Assert.True(left < TimeSpan.FromSeconds(3), $"The killed backend left the cluster after {left.TotalSeconds:F1} s.");
+        Assert.Equal((200, "alice"), (login.Status, login.Json<WhoAmIResponse>().User));
+    }
+
     public void Dispose() => _folder.Delete(recursive: true);
+
+    /// <summary>
+    /// The cluster's members as backend <paramref name="id"/> sees them (its <c>/healthz</c>), asked from <paramref name="from"/>;
+    /// null while it is not healthy (joining: a member it counts may not be Up yet, and a majority read would wait for it).
+    /// </summary>
+    private static async Task<int?> MembersAsync(NetworkNamespaces lab, string from, string id)
+    {
+        var result = await lab.RunAsync(from, "curl", "-s", "-f", "--max-time", "1", $"http://{lab.Address($"b{id}")}:{BackendPort}/healthz");
+        try
+        {
+            using var health = JsonDocument.Parse(result.StandardOutput);
+            return result.ExitCode == 0 && health.RootElement.TryGetProperty("members", out var members) ? members.GetInt32() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>A BackendApp on <paramref name="host"/>'s address, believing <c>X-Forwarded-*</c> from the gateway's host only.</summary>
     private static NamespacedProcess StartBackend(NetworkNamespaces lab, string host, string id) =>
-        lab.Start(host, $"backend {id}", GatewayProcess.DotnetHost(), Path.Combine(AppContext.BaseDirectory, "BackendApp.dll"),
+        StartBackendApp(lab, host, id, "--Backend:TrustedProxies", lab.Address("gateway").ToString());
+
+    /// <summary>A BackendApp on <paramref name="host"/>'s address, with <paramref name="options"/>; it stops by itself if this test process dies before it can kill it.</summary>
+    private static NamespacedProcess StartBackendApp(NetworkNamespaces lab, string host, string id, params string[] options) =>
+        lab.Start(host, $"backend {id}", GatewayProcess.DotnetHost(), [Path.Combine(AppContext.BaseDirectory, "BackendApp.dll"),
             "--urls", $"http://{lab.Address(host)}:{BackendPort}",
             "--Backend:Id", id,
-            "--Backend:TrustedProxies", lab.Address("gateway").ToString(),
-            // Stops by itself if this test process dies before it can kill it.
-            "--Backend:ParentPid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+            "--Backend:ParentPid", Environment.ProcessId.ToString(CultureInfo.InvariantCulture),
+            .. options]);
 
     /// <summary>The admin API, on the gateway host's own loopback.</summary>
     private static async Task<BackendInfo[]> GetBackendsAsync(NetworkNamespaces lab)
