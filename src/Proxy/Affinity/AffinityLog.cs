@@ -22,4 +22,8 @@ internal static partial class AffinityLog
 
     [LoggerMessage(1006, LogLevel.Warning, "Affinity is off in memory mode: every request goes to any backend, and a user whose request lands on another backend than the one holding the session looks logged out. This is the problem sticky sessions solve; use --affinity on, or --store redis or replicated.")]
     public static partial void AffinityOffInMemory(this ILogger logger);
+
+    // Pin lifetimes take 1050-1059, apart from the ids other affinity work may add after 1006.
+    [LoggerMessage(1050, LogLevel.Debug, "The pin to backend {Backend} expired (--pin-max-idle or --pin-max-life); the client is placed afresh.")]
+    public static partial void PinExpired(this ILogger logger, string backend);
 }
