@@ -16,7 +16,7 @@ namespace StickyLb.Proxy.Affinity;
 /// seconds): about 6% early at worst. Without <c>--pin-max-idle</c> the last use is never refreshed (nothing reads it).
 /// </para>
 /// </summary>
-internal sealed class PinLifetime
+internal sealed class PinLifetime : IDisposable
 {
     private readonly PinCookieCodec? _codec;
     private readonly long? _maxIdle;
@@ -141,6 +141,9 @@ internal sealed class PinLifetime
 
         return new RequestPin(IsExpired(times, now) ? ServerCookieStatus.Expired : ServerCookieStatus.WellFormed, id.ToString(), times, now);
     }
+
+    /// <summary>Releases the MAC's per-thread state (the DI container calls it when the gateway stops).</summary>
+    public void Dispose() => _codec?.Dispose();
 
     private long Now() => _time.GetUtcNow().ToUnixTimeSeconds();
 }

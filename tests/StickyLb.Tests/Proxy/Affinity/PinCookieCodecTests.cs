@@ -59,7 +59,7 @@ public sealed class PinCookieCodecTests
     [Fact]
     public void APinSignedWithAnotherKeyIsTampered()
     {
-        var other = new PinCookieCodec(PinCookieCodec.KeyBytes(Key.ToUpperInvariant()));
+        using var other = new PinCookieCodec(PinCookieCodec.KeyBytes(Key.ToUpperInvariant()));
         var value = other.Encode("2", new PinTimes(100, 250));
 
         var status = Codec.TryDecode(value, out _, out _);

@@ -11,7 +11,7 @@ public sealed class PinLifetimeTests
     [Fact]
     public void WithoutLifetimesTheCookieIsThePlainIdAsEver()
     {
-        var pins = new PinLifetime(null, null, null, _time);
+        using var pins = new PinLifetime(null, null, null, _time);
 
         var value = pins.NewPin("2");
         var status = pins.Read(Context("server=2"), "server", out var id);
@@ -24,7 +24,7 @@ public sealed class PinLifetimeTests
     [Fact]
     public void AFreshPinIsValid()
     {
-        var pins = new PinLifetime(60, 3600, PinCookieCodecTests.Key, _time);
+        using var pins = new PinLifetime(60, 3600, PinCookieCodecTests.Key, _time);
         var cookie = "server=" + pins.NewPin("2");
         _time.Advance(TimeSpan.FromSeconds(59));
 
@@ -36,7 +36,7 @@ public sealed class PinLifetimeTests
     [Fact]
     public void APinUnusedForLongerThanMaxIdleHasExpired()
     {
-        var pins = new PinLifetime(60, null, PinCookieCodecTests.Key, _time);
+        using var pins = new PinLifetime(60, null, PinCookieCodecTests.Key, _time);
         var cookie = "server=" + pins.NewPin("2");
         _time.Advance(TimeSpan.FromSeconds(61));
 
@@ -52,7 +52,7 @@ public sealed class PinLifetimeTests
     [Fact]
     public void APinKeptInUseStillExpiresAfterMaxLife()
     {
-        var pins = new PinLifetime(60, 300, PinCookieCodecTests.Key, _time);
+        using var pins = new PinLifetime(60, 300, PinCookieCodecTests.Key, _time);
         var value = pins.NewPin("2");
         var statuses = new List<ServerCookieStatus>();
 
@@ -72,7 +72,7 @@ public sealed class PinLifetimeTests
     [Fact]
     public void TheLastUseIsRefreshedOnlyOnceItIsASixteenthOfMaxIdleOld()
     {
-        var pins = new PinLifetime(160, null, PinCookieCodecTests.Key, _time);
+        using var pins = new PinLifetime(160, null, PinCookieCodecTests.Key, _time);
         var cookie = "server=" + pins.NewPin("2");
 
         _time.Advance(TimeSpan.FromSeconds(9));
@@ -94,7 +94,7 @@ public sealed class PinLifetimeTests
     [Fact]
     public void WithoutMaxIdleTheLastUseIsNeverRefreshed()
     {
-        var pins = new PinLifetime(null, 300, PinCookieCodecTests.Key, _time);
+        using var pins = new PinLifetime(null, 300, PinCookieCodecTests.Key, _time);
         var cookie = "server=" + pins.NewPin("2");
         _time.Advance(TimeSpan.FromSeconds(299));
 
@@ -108,7 +108,7 @@ public sealed class PinLifetimeTests
     [Fact]
     public void ATamperedTimeIsTamperedNotExpiredNorValid()
     {
-        var pins = new PinLifetime(60, null, PinCookieCodecTests.Key, _time);
+        using var pins = new PinLifetime(60, null, PinCookieCodecTests.Key, _time);
         var value = pins.NewPin("2");
         _time.Advance(TimeSpan.FromSeconds(120));
         // The client moves its last use to now to keep an idle pin.
@@ -123,7 +123,7 @@ public sealed class PinLifetimeTests
     [Fact]
     public void TheMacIsCheckedOncePerRequestAndEveryStepSeesTheSameAnswer()
     {
-        var pins = new PinLifetime(60, null, PinCookieCodecTests.Key, _time);
+        using var pins = new PinLifetime(60, null, PinCookieCodecTests.Key, _time);
         var context = Context("server=" + pins.NewPin("2"));
 
         var first = pins.Read(context, "server", out _);
@@ -139,7 +139,7 @@ public sealed class PinLifetimeTests
     [Fact]
     public void ARepeatedCookieIsRepeatedWithLifetimesToo()
     {
-        var pins = new PinLifetime(60, null, PinCookieCodecTests.Key, _time);
+        using var pins = new PinLifetime(60, null, PinCookieCodecTests.Key, _time);
         var value = pins.NewPin("2");
 
         var status = pins.Read(Context($"server={value}; server={value}"), "server", out _);
