@@ -6,11 +6,21 @@ the timed one a new MAC, in every response). wrk, keep-alive connections; the me
 bench/pins-results.md.
 
     dotnet build src/Proxy -c Release && python3 bench/pins.py [--rounds 3] [--duration 10] [--connections 32]
+
+With `story` it shows instead when re-placing an idle pin costs a memory-mode session and when it costs nothing:
+users log in on three spawned backends (memory mode), go idle, then come back; each setup counts who kept the
+session (same user, visits continue), on the same or another backend; it writes bench/pins-story-results.md:
+
+    python3 bench/pins.py story [--users 30] [--idle 5]
 """
 import argparse
 import datetime
+import http.cookiejar
+import json
+import time
 import os
 import platform
+import random
 import statistics
 import sys
 import tempfile
@@ -30,7 +40,73 @@ def pin_cookie(gateway):
     return next(c for c in cookies if c.startswith("server="))
 
 
+def story(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=30)
+    parser.add_argument("--idle", type=int, default=5, help="seconds every user stays away")
+    args = parser.parse_args(argv)
+    setups = [
+        ("no pin lifetimes, sessions idle out after 20 s", ["--idle-timeout", "20"]),
+        ("--pin-max-idle 3, sessions idle out after 20 s (the pin goes stale first)", ["--idle-timeout", "20", "--pin-max-idle", "3"]),
+        ("--pin-max-idle 3, sessions idle out after 2 s (the session goes first)", ["--idle-timeout", "2", "--pin-max-idle", "3"]),
+    ]
+    folder = tempfile.mkdtemp(prefix="stickylb-pins-story-")
+    rows = []
+    for name, extra in setups:
+        processes = bench.Processes(folder)
+        try:
+            gateway, admin = bench.start_stickylb(processes, f"story-{len(rows)}", ["--backend-port", str(bench.free_range(3)), *extra],
+                                                 env={"STICKYLB_PIN_KEY": KEY})
+            users = []
+            for i in range(args.users):
+                jar = http.cookiejar.CookieJar()
+                opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+                request = urllib.request.Request(gateway + "login", data=json.dumps({"user": f"user{i}"}).encode(),
+                                                 headers={"Content-Type": "application/json"})
+                with opener.open(request, timeout=10) as response:
+                    users.append((opener, json.load(response)))
+            # The users' time away: the behaviour under test, a real idle period.
+            time.sleep(args.idle)
+            kept_same = kept_moved = lost_same = lost_moved = 0
+            # They come back in another order than they came (a fixed shuffle): round robin would otherwise place
+            # each re-placed pin exactly where it was, by the coincidence of the same order.
+            random.Random(31).shuffle(users)
+            for opener, before in users:
+                with opener.open(gateway + "whoami", timeout=10) as response:
+                    after = json.load(response)
+                kept = after["user"] == before["user"] and after["visits"] == before["visits"] + 1
+                same = after["backend"] == before["backend"]
+                kept_same += kept and same
+                kept_moved += kept and not same
+                lost_same += not kept and same
+                lost_moved += not kept and not same
+            with urllib.request.urlopen(admin + "api/stats", timeout=10) as response:
+                expired = json.load(response)["affinity"]["expiredPins"]
+            rows.append((name, expired, kept_same, kept_moved, lost_same, lost_moved))
+            print(f"{name}: expired {expired}, kept {kept_same}+{kept_moved}, lost {lost_same}+{lost_moved}", file=sys.stderr)
+        finally:
+            processes.stop_all()
+    lines = [
+        "# When re-placing an idle pin costs a session (memory mode)",
+        "",
+        f"`python3 bench/pins.py story --users {args.users} --idle {args.idle}` on "
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC: {args.users} users log in through StickyLb (memory mode, "
+        f"three spawned backends, round robin placement), stay away {args.idle} s, and make one more request, in a shuffled order.",
+        "",
+        "| setup | expired pins | kept, same backend | kept, moved | lost, same backend | lost, moved |",
+        "|---|---:|---:|---:|---:|---:|",
+        *(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} |" for r in rows),
+    ]
+    report = "\n".join(lines) + "\n"
+    with open(os.path.join(bench.ROOT, "bench", "pins-story-results.md"), "w") as f:
+        f.write(report)
+    print(report)
+
+
 def main():
+    if sys.argv[1:2] == ["story"]:
+        story(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")

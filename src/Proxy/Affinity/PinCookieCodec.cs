@@ -62,19 +62,13 @@ internal sealed class PinCookieCodec : IDisposable
         }
 
         var copy = (byte[])key.Clone();
-        _hmac = new ThreadLocal<HMACSHA256>(() => new HMACSHA256(copy), trackAllValues: true);
+        // Values are not tracked: a thread-pool thread that retires leaves its HMAC to the garbage collector (whose
+        // handle finalizer frees the native state) instead of in a list that would grow with every new thread.
+        _hmac = new ThreadLocal<HMACSHA256>(() => new HMACSHA256(copy), trackAllValues: false);
     }
 
-    /// <summary>Releases every thread's HMAC.</summary>
-    public void Dispose()
-    {
-        foreach (var hmac in _hmac.Values)
-        {
-            hmac.Dispose();
-        }
-
-        _hmac.Dispose();
-    }
+    /// <summary>Lets go of the per-thread HMACs (their native state is freed by their finalizers).</summary>
+    public void Dispose() => _hmac.Dispose();
 
     /// <summary>The key's bytes as configured: the UTF-8 of <c>Gateway:PinKey</c> / <c>STICKYLB_PIN_KEY</c>.</summary>
     public static byte[] KeyBytes(string key) => Encoding.UTF8.GetBytes(key);
