@@ -120,6 +120,14 @@ internal sealed class PinLifetime : IDisposable
         return now - pin.Times.LastUsed >= RefreshAfter ? _codec.Encode(pin.Id, pin.Times with { LastUsed = now }) : null;
     }
 
+    /// <summary>
+    /// In memory mode with spawned backends: their session idle timeout (<c>--idle-timeout</c>, seconds) when it is
+    /// longer than <c>--pin-max-idle</c>, so that a re-placed idle pin may lose a live session; else null (nothing to
+    /// warn about, or the backends' timeout is not the gateway's to know).
+    /// </summary>
+    public static int? OutlivesPins(GatewayOptions options) =>
+        options is { PinMaxIdle: { } pinIdle, Store: StoreMode.Memory, Spawn: true } && options.IdleTimeout > pinIdle ? options.IdleTimeout : null;
+
     /// <summary>Whether a genuine pin with <paramref name="times"/> has outlived either limit at <paramref name="now"/>.</summary>
     internal bool IsExpired(PinTimes times, long now) =>
         (_maxIdle is { } idle && now - times.LastUsed > idle) || (_maxLife is { } life && now - times.Created > life);

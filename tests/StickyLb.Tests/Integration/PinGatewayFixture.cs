@@ -18,8 +18,8 @@ public sealed class PinGatewayFixture(IMessageSink sink) : IAsyncLifetime
     /// <summary>Seconds a pin may go unused: short, so that a test sees one go stale in about three seconds.</summary>
     public const int MaxIdle = 2;
 
-    /// <summary>Seconds a pin may live: a pin in use is re-placed after four to five seconds.</summary>
-    public const int MaxLife = 4;
+    /// <summary>Seconds a pin may live: a pin in use is re-placed after three to four seconds.</summary>
+    public const int MaxLife = 3;
 
     private GatewayProcess? _gateway;
 

@@ -10,7 +10,7 @@ using Xunit.Abstractions;
 namespace StickyLb.Tests.Integration;
 
 /// <summary>
-/// Pin lifetimes with the real gateway and backends (<see cref="PinGatewayFixture"/>: max idle 2 s, max life 4 s): a
+/// Pin lifetimes with the real gateway and backends (<see cref="PinGatewayFixture"/>: max idle 2 s, max life 3 s): a
 /// stale or old pin is placed afresh and counted, a pin whose times were edited is a miss, two gateways with the same
 /// key read each other's cookies, and the key is never shown.
 /// </summary>
@@ -163,6 +163,16 @@ public sealed class PinLifetimeTests(ITestOutputHelper output, PinGatewayFixture
             Assert.DoesNotContain(PinGatewayFixture.Key, text);
             Assert.DoesNotContain(PinGatewayFixture.Key[..12], text);
         }
+    }
+
+    [Fact]
+    public void AnIdleLimitBelowTheSessionIdleTimeoutIsWarnedAboutAtStartUp()
+    {
+        var output = fixture.Gateway.Output;
+
+        Assert.Contains(
+            $"--pin-max-idle {PinGatewayFixture.MaxIdle} is shorter than the backends' session idle timeout (1200 s, --idle-timeout) in memory mode",
+            output);
     }
 
     private static async Task<GatewayStats> StatsAsync(GatewayProcess gateway) =>

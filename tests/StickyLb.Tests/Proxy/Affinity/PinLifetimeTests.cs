@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
 using StickyLb.Proxy.Affinity;
+using StickyLb.Proxy.Gateway;
 
 namespace StickyLb.Tests.Proxy.Affinity;
 
@@ -145,6 +146,26 @@ public sealed class PinLifetimeTests
         var status = pins.Read(Context($"server={value}; server={value}"), "server", out _);
 
         Assert.Equal(ServerCookieStatus.Repeated, status);
+    }
+
+    [Theory]
+    [InlineData(600, 1200, "memory", true, 1200)]
+    [InlineData(1200, 1200, "memory", true, null)]
+    [InlineData(600, 1200, "redis", true, null)]
+    [InlineData(600, 1200, "memory", false, null)]
+    public void AWarningWhenAnIdlePinIsReplacedWhileItsMemorySessionLives(int pinMaxIdle, int idleTimeout, string store, bool spawn, int? expected)
+    {
+        var options = new GatewayOptions
+        {
+            PinMaxIdle = pinMaxIdle,
+            IdleTimeout = idleTimeout,
+            Store = store == "memory" ? StoreMode.Memory : StoreMode.Redis,
+            Spawn = spawn,
+        };
+
+        var warnAbout = PinLifetime.OutlivesPins(options);
+
+        Assert.Equal(expected, warnAbout);
     }
 
     private static DefaultHttpContext Context(string cookie)
