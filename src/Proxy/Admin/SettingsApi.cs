@@ -49,5 +49,5 @@ internal static class SettingsApi
     }
 
     private static GatewaySettings Current(GatewayOptions options, FailoverSwitch failover) =>
-        new(options.Store.Name(), failover.Current.ToString(), options.IsAffinityOn ? "on" : "off");
+        new(options.Store.Name(), failover.Current.ToString(), options.IsAffinityOn ? "on" : "off", options.PinMaxIdle, options.PinMaxLife);
 }

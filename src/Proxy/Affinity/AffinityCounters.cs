@@ -10,10 +10,12 @@ internal sealed class AffinityCounters
     private long _hits;
     private long _rePins;
     private long _unavailable;
+    private long _expiredPins;
     private long _unknown;
     private long _malformed;
     private long _oversized;
     private long _repeated;
+    private long _tampered;
 
     /// <summary>A client without a valid cookie was pinned.</summary>
     public void NewPin() => Interlocked.Increment(ref _newPins);
@@ -26,6 +28,9 @@ internal sealed class AffinityCounters
 
     /// <summary>A client pinned to a backend that is down got 503 (Return503Error).</summary>
     public void Unavailable() => Interlocked.Increment(ref _unavailable);
+
+    /// <summary>A genuine pin had outlived <c>--pin-max-idle</c> or <c>--pin-max-life</c>; the client is placed afresh.</summary>
+    public void ExpiredPin() => Interlocked.Increment(ref _expiredPins);
 
     /// <summary>A cookie was ignored as invalid, for the reason given.</summary>
     public void Miss(ServerCookieStatus reason)
@@ -45,6 +50,9 @@ internal sealed class AffinityCounters
             case ServerCookieStatus.Repeated:
                 Interlocked.Increment(ref _repeated);
                 break;
+            case ServerCookieStatus.Tampered:
+                Interlocked.Increment(ref _tampered);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(reason), reason, "Only an invalid cookie is a miss.");
         }
@@ -56,9 +64,11 @@ internal sealed class AffinityCounters
         Volatile.Read(ref _hits),
         Volatile.Read(ref _rePins),
         Volatile.Read(ref _unavailable),
+        Volatile.Read(ref _expiredPins),
         new AffinityMisses(
             Volatile.Read(ref _unknown),
             Volatile.Read(ref _malformed),
             Volatile.Read(ref _oversized),
-            Volatile.Read(ref _repeated)));
+            Volatile.Read(ref _repeated),
+            Volatile.Read(ref _tampered)));
 }

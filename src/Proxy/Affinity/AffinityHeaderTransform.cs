@@ -27,8 +27,9 @@ internal static class AffinityHeaderTransform
 
     /// <summary>
     /// <c>hit</c> when the <c>server</c> cookie names the backend the request is going to; <c>moved</c> when it names
-    /// another known backend, and always when affinity is off (no pin: a backend may assume nothing); <c>new</c>
-    /// when there is no valid pin (none, malformed, or a backend the cluster does not have).
+    /// another known backend, when its pin expired or its times fail the MAC (pin lifetimes), and always when affinity
+    /// is off (no pin: a backend may assume nothing); <c>new</c> when there is no valid pin (none, malformed, or a
+    /// backend the cluster does not have).
     /// </summary>
     internal static string Classify(HttpContext context)
     {
@@ -39,7 +40,14 @@ internal static class AffinityHeaderTransform
             return AffinityHeader.Moved;
         }
 
-        if (ServerCookieReader.Read(context.Request.Headers.Cookie, ServerCookiePolicy.CookieName(affinity), out var id) != ServerCookieStatus.WellFormed)
+        var status = PinLifetime.ReadKnown(context, ServerCookiePolicy.CookieName(affinity), out var id);
+        if (status is ServerCookieStatus.Expired or ServerCookieStatus.Tampered)
+        {
+            // A pin the gateway gave and no longer honours: the session may be anywhere.
+            return AffinityHeader.Moved;
+        }
+
+        if (status != ServerCookieStatus.WellFormed)
         {
             return AffinityHeader.New;
         }

@@ -5,4 +5,5 @@ namespace StickyLb.Proxy.Affinity;
 /// <param name="Malformed">An empty value or one with characters no id has (<c>server=</c>, <c>server=../1</c>).</param>
 /// <param name="Oversized">A value over 64 characters.</param>
 /// <param name="Repeated">Two or more <c>server</c> cookies.</param>
-internal sealed record AffinityMisses(long Unknown, long Malformed, long Oversized, long Repeated);
+/// <param name="Tampered">With pin lifetimes: times that fail the MAC (edited, another key) or no times at all.</param>
+internal sealed record AffinityMisses(long Unknown, long Malformed, long Oversized, long Repeated, long Tampered);

@@ -10,6 +10,7 @@ internal static class AffinityServiceCollectionExtensions
     {
         services.TryAddSingleton<AffinityCounters>();
         services.TryAddSingleton<FailoverSwitch>();
+        services.TryAddSingleton<PinLifetime>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISessionAffinityPolicy, ServerCookiePolicy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IAffinityFailurePolicy, GatewayFailoverPolicy>());
         services.TryAddSingleton<InFlightFailover>();

@@ -5,5 +5,6 @@ namespace StickyLb.Proxy.Affinity;
 /// <param name="Hits">Requests sent to the healthy backend their cookie names.</param>
 /// <param name="RePins">Clients moved off a backend that was down (Redistribute).</param>
 /// <param name="Unavailable">Requests answered 503 because their backend was down (Return503Error).</param>
+/// <param name="ExpiredPins">Pins idle longer than <c>--pin-max-idle</c> or older than <c>--pin-max-life</c>, placed afresh (each also a new pin).</param>
 /// <param name="Misses">Cookies ignored as invalid, by reason.</param>
-internal sealed record AffinitySnapshot(long NewPins, long Hits, long RePins, long Unavailable, AffinityMisses Misses);
+internal sealed record AffinitySnapshot(long NewPins, long Hits, long RePins, long Unavailable, long ExpiredPins, AffinityMisses Misses);

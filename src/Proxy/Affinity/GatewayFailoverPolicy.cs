@@ -39,7 +39,7 @@ internal sealed class GatewayFailoverPolicy(FailoverSwitch failover, AffinityCou
     {
         var affinity = cluster.Model.Config.SessionAffinity;
         var backend = affinity is not null
-            && ServerCookieReader.Read(context.Request.Headers.Cookie, ServerCookiePolicy.CookieName(affinity), out var id) == ServerCookieStatus.WellFormed
+            && PinLifetime.ReadKnown(context, ServerCookiePolicy.CookieName(affinity), out var id) == ServerCookieStatus.WellFormed
             ? id.ToString()
             : "?";
 

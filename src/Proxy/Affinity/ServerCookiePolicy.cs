@@ -9,8 +9,10 @@ namespace StickyLb.Proxy.Affinity;
 /// Session affinity through a plain, readable <c>server=&lt;destination id&gt;</c> cookie, like
 /// HAProxy's <c>cookie SERVERID insert</c>. A cookie that names no destination, or is malformed,
 /// repeated or oversized, counts as no affinity (and is counted): the client is simply pinned anew.
+/// With pin lifetimes (<see cref="PinLifetime"/>) the cookie also carries the pin's times under a MAC: a tampered
+/// one is a miss too, and an expired one is counted apart; both are placed afresh.
 /// </summary>
-internal sealed class ServerCookiePolicy(AffinityCounters counters, TimeProvider timeProvider, ILogger<ServerCookiePolicy> logger) : ISessionAffinityPolicy
+internal sealed class ServerCookiePolicy(AffinityCounters counters, PinLifetime pins, TimeProvider timeProvider, ILogger<ServerCookiePolicy> logger) : ISessionAffinityPolicy
 {
     public string Name => AffinityDefaults.PolicyName;
 
@@ -20,9 +22,16 @@ internal sealed class ServerCookiePolicy(AffinityCounters counters, TimeProvider
         SessionAffinityConfig config,
         IReadOnlyList<DestinationState> destinations)
     {
-        var status = ServerCookieReader.Read(context.Request.Headers.Cookie, CookieName(config), out var id);
+        var status = pins.Read(context, CookieName(config), out var id);
         if (status == ServerCookieStatus.None)
         {
+            return new AffinityResult(null, AffinityStatus.AffinityKeyNotSet);
+        }
+
+        if (status == ServerCookieStatus.Expired)
+        {
+            counters.ExpiredPin();
+            logger.PinExpired(PinLifetime.Known(context)!.Id);
             return new AffinityResult(null, AffinityStatus.AffinityKeyNotSet);
         }
 
@@ -47,12 +56,18 @@ internal sealed class ServerCookiePolicy(AffinityCounters counters, TimeProvider
     public void AffinitizeResponse(HttpContext context, ClusterState cluster, SessionAffinityConfig config, DestinationState destination)
     {
         var name = CookieName(config);
-        var status = ServerCookieReader.Read(context.Request.Headers.Cookie, name, out var id);
+        var status = pins.Read(context, name, out var id);
         if (status == ServerCookieStatus.WellFormed)
         {
             if (id.Equals(destination.DestinationId, StringComparison.OrdinalIgnoreCase))
             {
-                // Already pinned here: the hot path ends without touching the response.
+                // Already pinned here: the hot path ends without touching the response, unless the pin's last use
+                // is due to be refreshed (pin lifetimes only, at most once per PinLifetime.RefreshAfter).
+                if (pins.Refreshed(context) is { } refreshed)
+                {
+                    context.Response.Cookies.Append(name, refreshed, CreateCookieOptions(config.Cookie, context.Request.IsHttps, timeProvider.GetUtcNow()));
+                }
+
                 return;
             }
 
@@ -71,7 +86,7 @@ internal sealed class ServerCookiePolicy(AffinityCounters counters, TimeProvider
             counters.NewPin();
         }
 
-        context.Response.Cookies.Append(name, destination.DestinationId, CreateCookieOptions(config.Cookie, context.Request.IsHttps, timeProvider.GetUtcNow()));
+        context.Response.Cookies.Append(name, pins.NewPin(destination.DestinationId), CreateCookieOptions(config.Cookie, context.Request.IsHttps, timeProvider.GetUtcNow()));
     }
 
     /// <summary>O(1) lookup of a destination by the id in a cookie, without allocating a string for it.</summary>
@@ -88,7 +103,7 @@ internal sealed class ServerCookiePolicy(AffinityCounters counters, TimeProvider
     /// <summary>Whether the request's <c>server</c> cookie names <paramref name="destination"/> (the cluster's affinity is on).</summary>
     internal static bool IsPinnedTo(HttpContext context, ClusterState cluster, DestinationState destination) =>
         cluster.Model.Config.SessionAffinity is { Enabled: true } affinity
-        && ServerCookieReader.Read(context.Request.Headers.Cookie, CookieName(affinity), out var id) == ServerCookieStatus.WellFormed
+        && PinLifetime.ReadKnown(context, CookieName(affinity), out var id) == ServerCookieStatus.WellFormed
         && id.Equals(destination.DestinationId, StringComparison.OrdinalIgnoreCase);
 
     internal static string CookieName(SessionAffinityConfig config) =>

@@ -15,6 +15,28 @@ internal static class ServerCookieReader
     /// <param name="value">The value when the result is <see cref="ServerCookieStatus.WellFormed"/>; otherwise empty.</param>
     public static ServerCookieStatus Read(StringValues cookieHeaders, string name, out ReadOnlySpan<char> value)
     {
+        var status = Find(cookieHeaders, name, out value);
+        if (status != ServerCookieStatus.WellFormed)
+        {
+            return status;
+        }
+
+        status = Classify(value);
+        if (status != ServerCookieStatus.WellFormed)
+        {
+            value = default;
+        }
+
+        return status;
+    }
+
+    /// <summary>
+    /// Finds cookie <paramref name="name"/> without judging its value: <see cref="ServerCookieStatus.WellFormed"/>
+    /// with the raw value when it is there once, else <see cref="ServerCookieStatus.None"/> or
+    /// <see cref="ServerCookieStatus.Repeated"/>. <see cref="PinLifetime"/> reads a pin with times this way.
+    /// </summary>
+    public static ServerCookieStatus Find(StringValues cookieHeaders, string name, out ReadOnlySpan<char> value)
+    {
         value = default;
         var found = 0;
         for (var i = 0; i < cookieHeaders.Count; i++)
@@ -42,18 +64,7 @@ internal static class ServerCookieReader
             }
         }
 
-        if (found == 0)
-        {
-            return ServerCookieStatus.None;
-        }
-
-        var status = Classify(value);
-        if (status != ServerCookieStatus.WellFormed)
-        {
-            value = default;
-        }
-
-        return status;
+        return found == 0 ? ServerCookieStatus.None : ServerCookieStatus.WellFormed;
     }
 
     private static ServerCookieStatus Classify(ReadOnlySpan<char> value)

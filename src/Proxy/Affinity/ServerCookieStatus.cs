@@ -17,4 +17,13 @@ public enum ServerCookieStatus
 
     /// <summary>The cookie appears more than once.</summary>
     Repeated,
+
+    /// <summary>
+    /// With pin lifetimes (<see cref="PinLifetime"/>): a value shaped as a pin whose MAC is wrong (its times or id
+    /// edited, or signed with another key), or a plain id without times.
+    /// </summary>
+    Tampered,
+
+    /// <summary>With pin lifetimes: a genuine pin idle longer than <c>--pin-max-idle</c> or older than <c>--pin-max-life</c>.</summary>
+    Expired,
 }

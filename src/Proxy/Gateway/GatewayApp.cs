@@ -108,6 +108,11 @@ internal static class GatewayApp
             services.GetRequiredService<ILogger<AffinityOffFilter>>().AffinityOffInMemory();
         }
 
+        if (PinLifetime.OutlivesPins(options) is { } sessionIdle)
+        {
+            services.GetRequiredService<ILogger<PinLifetime>>().PinIdleBelowSessionIdle(options.PinMaxIdle!.Value, sessionIdle);
+        }
+
         await output.WriteLineAsync(ReadyLine.Format(
             options,
             services.GetRequiredService<GatewayListeners>(),

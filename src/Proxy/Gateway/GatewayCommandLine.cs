@@ -34,6 +34,8 @@ internal static class GatewayCommandLine
         new("--idle-timeout", "Gateway:IdleTimeout", "SECONDS", "1200", "how long a session lives without a request, on every spawned backend"),
         new("--spawn", "Gateway:Spawn", "true|false", "true", "spawn and supervise the backends, or proxy to the configured destinations"),
         new("--backend", "Gateway:Backend", "URL", "the ReverseProxy destinations", "with --spawn false: a backend's URL, repeatable; destinations 1..N in the order given", Repeatable: true),
+        new("--pin-max-idle", "Gateway:PinMaxIdle", "SECONDS", "none", "a pin unused for longer is placed afresh; the cookie then carries the pin's times under a MAC keyed by $STICKYLB_PIN_KEY, the same on every gateway"),
+        new("--pin-max-life", "Gateway:PinMaxLife", "SECONDS", "none", "a pin older than this is placed afresh, used or not (the same key)"),
         new("--health-path", "Gateway:HealthPath", "PATH|none", "/healthz, or / with --spawn false", "the active health probe's path (a 2xx or 3xx answer is up); none: passive health only"),
     ];
 

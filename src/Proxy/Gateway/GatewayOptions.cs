@@ -127,6 +127,37 @@ internal sealed class GatewayOptions
     /// </summary>
     public string? HealthPath { get; set; }
 
+    /// <summary>The longest pin lifetime, in seconds: a year.</summary>
+    public const int MaxPinSeconds = 31_536_000;
+
+    /// <summary>
+    /// Seconds a pin may go unused (<c>--pin-max-idle</c>, HAProxy's <c>maxidle</c>): a client whose last request on its
+    /// pin is longer ago is placed afresh. Needs <see cref="PinKey"/>. Default none: pins never go stale, and the cookie
+    /// is plain <c>server=N</c>.
+    /// </summary>
+    [Range(1, MaxPinSeconds)]
+    public int? PinMaxIdle { get; set; }
+
+    /// <summary>
+    /// Seconds a pin may live, used or not (<c>--pin-max-life</c>, HAProxy's <c>maxlife</c>): an older one is placed afresh.
+    /// Needs <see cref="PinKey"/>. Default none.
+    /// </summary>
+    [Range(1, MaxPinSeconds)]
+    public int? PinMaxLife { get; set; }
+
+    /// <summary>The environment variable that holds <see cref="PinKey"/> when the configuration does not.</summary>
+    public const string PinKeyVariable = "STICKYLB_PIN_KEY";
+
+    /// <summary>
+    /// The key of the MAC over a pin's times in the cookie (<see cref="Affinity.PinCookieCodec"/>), the same on every
+    /// gateway: <c>Gateway:PinKey</c>, else the environment variable <see cref="PinKeyVariable"/> (leading and trailing
+    /// white space ignored); its UTF-8 bytes, at least 32. A secret: never printed, logged or returned. Default none.
+    /// </summary>
+    public string? PinKey { get; set; }
+
+    /// <summary>Whether pins have a lifetime (<see cref="PinMaxIdle"/> or <see cref="PinMaxLife"/>).</summary>
+    public bool HasPinLifetimes => PinMaxIdle is not null || PinMaxLife is not null;
+
     /// <summary>Removed (every request goes through YARP's forwarder): bound only so that start-up can say so.</summary>
     public string? Forwarder { get; set; }
 

@@ -15,16 +15,20 @@ internal static class GatewayOptionsBinding
     {
         services.AddOptions<GatewayOptions>()
             .Bind(configuration.GetSection(GatewayOptions.Section))
-            .PostConfigure(options => options.AdminToken = AdminToken(options.AdminToken))
+            .PostConfigure(options =>
+            {
+                options.AdminToken = Secret(options.AdminToken, GatewayOptions.AdminTokenVariable);
+                options.PinKey = Secret(options.PinKey, GatewayOptions.PinKeyVariable);
+            })
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>>(new GatewayOptionsValidator(configuration));
         return services;
     }
 
-    /// <summary>The admin token from the configuration, else from the environment; none when blank.</summary>
-    private static string? AdminToken(string? configured) =>
-        (string.IsNullOrWhiteSpace(configured) ? Environment.GetEnvironmentVariable(GatewayOptions.AdminTokenVariable) : configured)?.Trim() is { Length: > 0 } token
-            ? token
+    /// <summary>A secret (the admin token, the pin key) from the configuration, else from the environment; none when blank.</summary>
+    private static string? Secret(string? configured, string variable) =>
+        (string.IsNullOrWhiteSpace(configured) ? Environment.GetEnvironmentVariable(variable) : configured)?.Trim() is { Length: > 0 } secret
+            ? secret
             : null;
 
     /// <summary>The bound options, or the one line that says why they cannot be.</summary>

@@ -16,7 +16,7 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 {
     public ValidateOptionsResult Validate(string? name, GatewayOptions options)
     {
-        var problem = CheckRanges(options) ?? CheckValues(options) ?? CheckBackends(options) ?? CheckListeners(options) ?? CheckAdminListener(options) ?? CheckPorts(options) ?? CheckReverseProxy(options);
+        var problem = CheckRanges(options) ?? CheckValues(options) ?? CheckPins(options) ?? CheckBackends(options) ?? CheckListeners(options) ?? CheckAdminListener(options) ?? CheckPorts(options) ?? CheckReverseProxy(options);
         return problem is null ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problem);
     }
 
@@ -62,6 +62,33 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         var lastBackendPort = 65535 - options.Backends + 1;
         return options.BackendPort > lastBackendPort
             ? Invalid("Gateway:BackendPort", options.BackendPort.ToString(CultureInfo.InvariantCulture), $"a whole number from 1 to {lastBackendPort}")
+            : null;
+    }
+
+    /// <summary>
+    /// <c>--pin-max-idle</c> and <c>--pin-max-life</c>: only with affinity on, and only with a key every gateway shares,
+    /// long enough for HMAC-SHA256. The key is a secret: no line here ever contains it.
+    /// </summary>
+    private static string? CheckPins(GatewayOptions options)
+    {
+        if (!options.HasPinLifetimes)
+        {
+            return null;
+        }
+
+        var (option, key) = options.PinMaxIdle is not null ? ("--pin-max-idle", "Gateway:PinMaxIdle") : ("--pin-max-life", "Gateway:PinMaxLife");
+        if (!options.IsAffinityOn)
+        {
+            return $"The option {option} ({key}) needs --affinity on: without affinity there is no pin to expire.";
+        }
+
+        if (options.PinKey is null)
+        {
+            return $"The option {option} ({key}) needs a key that every gateway shares, to sign the pin's times in the cookie: set the environment variable {GatewayOptions.PinKeyVariable} (or Gateway:PinKey) to at least {Affinity.PinCookieCodec.MinKeyBytes} random characters, e.g. the output of 'openssl rand -base64 32'.";
+        }
+
+        return System.Text.Encoding.UTF8.GetByteCount(options.PinKey) < Affinity.PinCookieCodec.MinKeyBytes
+            ? $"The pin key ({GatewayOptions.PinKeyVariable} or Gateway:PinKey) of {option} is too short: HMAC-SHA256 needs at least {Affinity.PinCookieCodec.MinKeyBytes} bytes; use e.g. the output of 'openssl rand -base64 32' (the key itself is not shown)."
             : null;
     }
 

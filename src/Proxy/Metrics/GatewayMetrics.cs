@@ -29,9 +29,9 @@ internal sealed class GatewayMetrics
     {
         var meter = meters.Create(MeterName);
         meter.CreateObservableCounter("stickylb.affinity.outcomes", () => AffinityOutcomes(affinity.Snapshot()),
-            description: "What the affinity policy decided: a new pin, a hit, a re-pin (Redistribute) or unavailable (Return503Error).");
+            description: "What the affinity policy decided: a new pin, a hit, a re-pin (Redistribute), unavailable (Return503Error) or an expired pin (--pin-max-idle, --pin-max-life).");
         meter.CreateObservableCounter("stickylb.affinity.misses", () => AffinityMisses(affinity.Snapshot().Misses),
-            description: "server cookies ignored, by reason: unknown backend, malformed, oversized, repeated.");
+            description: "server cookies ignored, by reason: unknown backend, malformed, oversized, repeated, tampered (pin times that fail the MAC).");
         meter.CreateObservableCounter("stickylb.backend.requests", () => Requests(traffic.Totals()),
             description: "Requests proxied to each backend, by outcome: ok, failed (5xx or unreachable), rejected (503 by the gateway).");
         meter.CreateObservableGauge("stickylb.backend.healthy", () => Backends(supervisor, health).Select(id =>
@@ -54,6 +54,7 @@ internal sealed class GatewayMetrics
         new(snapshot.Hits, new KeyValuePair<string, object?>("outcome", "hit")),
         new(snapshot.RePins, new KeyValuePair<string, object?>("outcome", "re_pin")),
         new(snapshot.Unavailable, new KeyValuePair<string, object?>("outcome", "unavailable")),
+        new(snapshot.ExpiredPins, new KeyValuePair<string, object?>("outcome", "expired_pin")),
     ];
 
     private static IEnumerable<Measurement<long>> AffinityMisses(AffinityMisses misses) =>
@@ -62,6 +63,7 @@ internal sealed class GatewayMetrics
         new(misses.Malformed, new KeyValuePair<string, object?>("reason", "malformed")),
         new(misses.Oversized, new KeyValuePair<string, object?>("reason", "oversized")),
         new(misses.Repeated, new KeyValuePair<string, object?>("reason", "repeated")),
+        new(misses.Tampered, new KeyValuePair<string, object?>("reason", "tampered")),
     ];
 
     private static IEnumerable<Measurement<long>> Requests(IReadOnlyDictionary<string, TrafficCounts> totals) =>

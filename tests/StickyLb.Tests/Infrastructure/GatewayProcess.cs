@@ -112,6 +112,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
         // started here must see what a user who never set it would.
         startInfo.Environment.Remove(StickyLb.Proxy.Gateway.GatewaySchedulingExtensions.InlineCompletionsVariable);
         startInfo.Environment.Remove(GatewayOptions.AdminTokenVariable);
+        startInfo.Environment.Remove(GatewayOptions.PinKeyVariable);
         foreach (var (name, value) in environment)
         {
             startInfo.Environment[name] = value;

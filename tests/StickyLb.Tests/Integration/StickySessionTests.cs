@@ -245,7 +245,7 @@ public sealed class StickySessionTests(ITestOutputHelper output)
         }
 
         var stats = await gateway.Admin.GetFromJsonAsync<GatewayStats>("/api/stats");
-        Assert.Equal(new StickyLb.Proxy.Affinity.AffinityMisses(Unknown: 2, Malformed: 2, Oversized: 1, Repeated: 1), stats!.Affinity.Misses);
+        Assert.Equal(new StickyLb.Proxy.Affinity.AffinityMisses(Unknown: 2, Malformed: 2, Oversized: 1, Repeated: 1, Tampered: 0), stats!.Affinity.Misses);
         Assert.Equal(6, stats.Affinity.NewPins);
         Assert.Equal(0, stats.Affinity.Hits);
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using StickyLb.Proxy.Affinity;
 using StickyLb.Tests.Infrastructure;
 using StickyLb.Tests.Proxy.Forwarding;
 
@@ -73,6 +74,27 @@ public sealed class AffinityHeaderTransformTests
         Assert.Equal((HttpStatusCode.OK, HttpStatusCode.OK), (first.StatusCode, second.StatusCode));
         Assert.All(backend.Requests, r => Assert.Equal("moved", ReceivedAffinity(r)));
         Assert.Equal(2, backend.Requests.Count);
+    }
+
+    [Theory]
+    [InlineData(0, "hit")]
+    [InlineData(1000, "moved")]
+    [InlineData(-1, "moved")]
+    public async Task WithPinLifetimesAnExpiredOrTamperedPinIsMovedForTheBackend(int ageSeconds, string expected)
+    {
+        await using var backend = await RequestRecorder.StartAsync();
+        await using var gateway = await StartAsync(backend.Address, backend.Address, "--pin-max-life", "60", "--Gateway:PinKey", PinCookieCodecTests.Key);
+        using var client = gateway.CreateClient();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var pin = new PinCookieCodec(PinCookieCodec.KeyBytes(PinCookieCodecTests.Key)).Encode("2", new PinTimes(now - Math.Max(0, ageSeconds), now));
+        // -1: the client moved its pin's birth forward to keep it, which the MAC does not allow.
+        var parts = pin.Split('.');
+        var cookie = ageSeconds < 0 ? $"server=2.{now + 1}.{parts[2]}.{parts[3]}" : "server=" + pin;
+
+        using var response = await client.SendAsync(Get(cookie, forged: null));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(expected, ReceivedAffinity(Assert.Single(backend.Requests)));
     }
 
     /// <summary>The one value of the header as the backend received it (exactly one, or the test fails).</summary>

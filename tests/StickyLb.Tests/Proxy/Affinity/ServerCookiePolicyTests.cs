@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Health;
 using Yarp.ReverseProxy.Model;
@@ -12,7 +13,7 @@ public sealed class ServerCookiePolicyTests
     private readonly AffinityCounters _counters = new();
     private readonly ServerCookiePolicy _policy;
 
-    public ServerCookiePolicyTests() => _policy = new ServerCookiePolicy(_counters, TimeProvider.System, NullLogger<ServerCookiePolicy>.Instance);
+    public ServerCookiePolicyTests() => _policy = new ServerCookiePolicy(_counters, new PinLifetime(null, null, null, TimeProvider.System), TimeProvider.System, NullLogger<ServerCookiePolicy>.Instance);
 
     [Fact]
     public void ARequestWithoutCookieHasNoAffinity()
@@ -22,7 +23,7 @@ public sealed class ServerCookiePolicyTests
         var result = Find(cluster, cookie: null);
 
         Assert.Equal(AffinityStatus.AffinityKeyNotSet, result.Status);
-        Assert.Equal(new AffinityMisses(0, 0, 0, 0), _counters.Snapshot().Misses);
+        Assert.Equal(new AffinityMisses(0, 0, 0, 0, 0), _counters.Snapshot().Misses);
     }
 
     [Fact]
@@ -139,6 +140,89 @@ public sealed class ServerCookiePolicyTests
         Assert.Equal("150", destination.DestinationId);
         Assert.True(available);
         Assert.False(sevenAvailable);
+    }
+
+    [Fact]
+    public void WithLifetimesANewClientIsPinnedWithItsTimesUnderAMac()
+    {
+        var (policy, counters, time) = Timed(maxIdle: 60);
+        var cluster = AffinityTestCluster.Create(3);
+        var context = Context(cookie: null);
+
+        policy.AffinitizeResponse(context, cluster, AffinityTestCluster.Config, cluster.Destinations["3"]);
+
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        Assert.Matches($@"^server=3\.{now}\.{now}\.[A-Za-z0-9_-]{{43}}; path=/; samesite=lax; httponly$", context.Response.Headers.SetCookie.ToString());
+        Assert.Equal(1, counters.Snapshot().NewPins);
+    }
+
+    [Fact]
+    public void AnExpiredPinIsPlacedAfreshCountedAndGetsANewCookieEvenOnTheSameBackend()
+    {
+        var (policy, counters, time) = Timed(maxIdle: 60);
+        var cluster = AffinityTestCluster.Create(3);
+        var cookie = "server=" + Pins(time, maxIdle: 60).NewPin("2");
+        time.Advance(TimeSpan.FromSeconds(61));
+        var context = Context(cookie);
+
+        var result = policy.FindAffinitizedDestinations(context, cluster, AffinityTestCluster.Config, cluster.DestinationsState.AvailableDestinations);
+        policy.AffinitizeResponse(context, cluster, AffinityTestCluster.Config, cluster.Destinations["2"]);
+
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        Assert.Equal(AffinityStatus.AffinityKeyNotSet, result.Status);
+        Assert.StartsWith($"server=2.{now}.{now}.", context.Response.Headers.SetCookie.ToString());
+        var snapshot = counters.Snapshot();
+        Assert.Equal((1L, 1L, 0L, 0L), (snapshot.ExpiredPins, snapshot.NewPins, snapshot.Hits, snapshot.Misses.Tampered));
+    }
+
+    [Fact]
+    public void APinWhoseTimesFailTheMacIsAMissCountedAsTampered()
+    {
+        var (policy, counters, time) = Timed(maxIdle: 60);
+        var cluster = AffinityTestCluster.Create(3);
+        var parts = Pins(time, maxIdle: 60).NewPin("2").Split('.');
+        var context = Context($"server=2.{parts[1]}.{long.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture) + 1}.{parts[3]}");
+
+        var result = policy.FindAffinitizedDestinations(context, cluster, AffinityTestCluster.Config, cluster.DestinationsState.AvailableDestinations);
+
+        Assert.Equal(AffinityStatus.AffinityKeyNotSet, result.Status);
+        Assert.Equal((1L, 0L, 0L), (counters.Snapshot().Misses.Tampered, counters.Snapshot().ExpiredPins, counters.Snapshot().Hits));
+    }
+
+    [Fact]
+    public void AValidPinIsAHitAndItsLastUseIsRefreshedOnlyWhenDue()
+    {
+        var (policy, counters, time) = Timed(maxIdle: 64);
+        var cluster = AffinityTestCluster.Create(3);
+        var cookie = "server=" + Pins(time, maxIdle: 64).NewPin("2");
+
+        time.Advance(TimeSpan.FromSeconds(3));
+        var early = Served(policy, cluster, cookie);
+        time.Advance(TimeSpan.FromSeconds(1));
+        var due = Served(policy, cluster, cookie);
+
+        Assert.Equal(0, early.Response.Headers.SetCookie.Count);
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        Assert.StartsWith($"server=2.{now - 4}.{now}.", due.Response.Headers.SetCookie.ToString());
+        Assert.Equal((2L, 0L), (counters.Snapshot().Hits, counters.Snapshot().NewPins));
+    }
+
+    private static DefaultHttpContext Served(ServerCookiePolicy policy, ClusterState cluster, string cookie)
+    {
+        var context = Context(cookie);
+        var result = policy.FindAffinitizedDestinations(context, cluster, AffinityTestCluster.Config, cluster.DestinationsState.AvailableDestinations);
+        policy.AffinitizeResponse(context, cluster, AffinityTestCluster.Config, Assert.Single(result.Destinations!));
+        return context;
+    }
+
+    private static PinLifetime Pins(TimeProvider time, int? maxIdle = null, int? maxLife = null) =>
+        new(maxIdle, maxLife, PinCookieCodecTests.Key, time);
+
+    private static (ServerCookiePolicy Policy, AffinityCounters Counters, FakeTimeProvider Time) Timed(int? maxIdle = null, int? maxLife = null)
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.FromUnixTimeSeconds(1_765_152_000));
+        var counters = new AffinityCounters();
+        return (new ServerCookiePolicy(counters, Pins(time, maxIdle, maxLife), time, NullLogger<ServerCookiePolicy>.Instance), counters, time);
     }
 
     private AffinityResult Find(ClusterState cluster, string? cookie) =>

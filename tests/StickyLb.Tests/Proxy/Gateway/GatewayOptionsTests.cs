@@ -53,6 +53,8 @@ public sealed class GatewayOptionsTests
     [InlineData("Gateway:Listen:0", "https://0.0.0.0:8443", "Invalid listen 'https://0.0.0.0:8443' (--listen): an https:// listener needs --certificate")]
     [InlineData("Gateway:Certificate", "/tmp/cert.pem", "Invalid certificate '/tmp/cert.pem' (--certificate): no listener uses it; add an https:// --listen or --admin-listen URL.")]
     [InlineData("Gateway:CertificateKey", "/tmp/key.pem", "Invalid certificate-key '/tmp/key.pem' (--certificate-key): it is the key of --certificate, which is not given.")]
+    [InlineData("Gateway:PinMaxIdle", "0", "Invalid pin-max-idle '0' (--pin-max-idle or Gateway:PinMaxIdle): expected a whole number from 1 to 31536000.")]
+    [InlineData("Gateway:PinMaxLife", "soon", "Invalid pin-max-life 'soon' (--pin-max-life or Gateway:PinMaxLife): expected a whole number from 1 to 31536000.")]
     public void ABadValueIsOneLineNamingTheOptionTheValueAndWhatIsAllowed(string key, string value, string expected)
     {
         var ok = GatewayOptionsBinding.TryRead(Config((key, value)), out _, out var error);
@@ -230,6 +232,57 @@ public sealed class GatewayOptionsTests
 
         Assert.False(ok);
         Assert.StartsWith("Missing ReverseProxy:Clusters:backends", error);
+    }
+
+    private const string PinKey = "a-pin-key-of-at-least-32-bytes-0123456789";
+
+    [Fact]
+    public void PinLifetimesAreOffByDefault()
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(), out var options, out var error);
+
+        Assert.True(ok, error);
+        Assert.Equal(((int?)null, (int?)null, false), (options!.PinMaxIdle, options.PinMaxLife, options.HasPinLifetimes));
+    }
+
+    [Fact]
+    public void PinLifetimesWithASharedKeyPass()
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:PinMaxIdle", "600"), ("Gateway:PinMaxLife", "3600"), ("Gateway:PinKey", " " + PinKey + " ")), out var options, out var error);
+
+        Assert.True(ok, error);
+        Assert.Equal((600, 3600, PinKey), (options!.PinMaxIdle, options.PinMaxLife, options.PinKey));
+    }
+
+    [Theory]
+    [InlineData("Gateway:PinMaxIdle", "--pin-max-idle")]
+    [InlineData("Gateway:PinMaxLife", "--pin-max-life")]
+    public void APinLifetimeWithoutAKeyIsOneLineSayingWhereToPutIt(string key, string option)
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config((key, "600")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.Equal($"The option {option} ({key}) needs a key that every gateway shares, to sign the pin's times in the cookie: set the environment variable STICKYLB_PIN_KEY (or Gateway:PinKey) to at least 32 random characters, e.g. the output of 'openssl rand -base64 32'.", error);
+    }
+
+    [Fact]
+    public void AShortPinKeyIsRefusedWithoutShowingIt()
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:PinMaxIdle", "600"), ("Gateway:PinKey", "short-secret-31-bytes-long-xxxx")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.StartsWith("The pin key (STICKYLB_PIN_KEY or Gateway:PinKey) of --pin-max-idle is too short: HMAC-SHA256 needs at least 32 bytes", error);
+        Assert.DoesNotContain("short-secret", error);
+        Assert.DoesNotContain('\n', error);
+    }
+
+    [Fact]
+    public void PinLifetimesWithAffinityOffAreRefused()
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:PinMaxLife", "600"), ("Gateway:PinKey", PinKey), ("Gateway:Affinity", "off")), out _, out var error);
+
+        Assert.False(ok);
+        Assert.Equal("The option --pin-max-life (Gateway:PinMaxLife) needs --affinity on: without affinity there is no pin to expire.", error);
     }
 
     /// <summary>The least configuration that passes, plus <paramref name="values"/>.</summary>
