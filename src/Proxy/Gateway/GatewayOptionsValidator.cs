@@ -49,6 +49,11 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 
     private static string? CheckValues(GatewayOptions options)
     {
+        if (CheckPlacement(options) is { } placement)
+        {
+            return placement;
+        }
+
         if (options.Forwarder is not null)
         {
             return "The option --forwarder (Gateway:Forwarder) was removed: every request goes through YARP's forwarder. Remove it from the command line or appsettings.json.";
@@ -62,6 +67,24 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         var lastBackendPort = 65535 - options.Backends + 1;
         return options.BackendPort > lastBackendPort
             ? Invalid("Gateway:BackendPort", options.BackendPort.ToString(CultureInfo.InvariantCulture), $"a whole number from 1 to {lastBackendPort}")
+            : null;
+    }
+
+    /// <summary><c>--balance</c> (a policy the gateway has) and <c>--rebalance</c> (off, or a factor, never in memory mode).</summary>
+    private static string? CheckPlacement(GatewayOptions options)
+    {
+        if (options.Balance is { } balance && !Placement.PlacementDefaults.Policies.Contains(balance.Trim(), StringComparer.OrdinalIgnoreCase))
+        {
+            return Invalid("Gateway:Balance", balance, string.Join(", ", Placement.PlacementDefaults.Policies.SkipLast(1)) + " or " + Placement.PlacementDefaults.Policies[^1]);
+        }
+
+        if (!GatewayOptions.TryParseRebalance(options.Rebalance, out var factor))
+        {
+            return Invalid("Gateway:Rebalance", options.Rebalance, "off or a factor above 1 (at most 100), such as 1.25");
+        }
+
+        return factor is not null && options.Store == StoreMode.Memory
+            ? $"Invalid rebalance '{options.Rebalance}' (--rebalance or Gateway:Rebalance): refused in memory mode, where moving a user to another backend logs it out; use --store redis or replicated, or --rebalance off."
             : null;
     }
 
