@@ -29,7 +29,8 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 
     /// <summary>What a value of the property <paramref name="property"/> may be, as the error for a bad one says it.</summary>
     public static string Expected(PropertyInfo property) =>
-        property.GetCustomAttribute<RangeAttribute>() is { } range ? $"a whole number from {range.Minimum} to {range.Maximum}"
+        property.GetCustomAttribute<RangeAttribute>() is { } range
+            ? property.PropertyType == typeof(double) ? $"a number from {range.Minimum} to {range.Maximum}" : $"a whole number from {range.Minimum} to {range.Maximum}"
         : property.PropertyType == typeof(bool) ? "true or false"
         : System.ComponentModel.TypeDescriptor.GetConverter(property.PropertyType) is IExpectedValues values ? values.Expected
         : "a " + property.PropertyType.Name;

@@ -9,7 +9,7 @@ namespace StickyLb.Proxy.Metrics;
 /// How many sessions each backend holds, as its <c>/healthz</c> last said, asked every few seconds once
 /// metrics are first read (a gateway nobody scrapes sends its backends nothing more than before): a
 /// scrape reads the latest answers instead of waiting on every backend. <see cref="LeastSessionsPolicy"/> starts it too
-/// (<see cref="Want"/>), and places by the same answers (<see cref="SessionEstimates"/>).
+/// (<see cref="SessionEstimates.Want"/>), and places by the same answers (<see cref="SessionEstimates"/>).
 /// </summary>
 internal sealed class BackendSessionsSampler(BackendSupervisor supervisor, DestinationHealthSignal health, BackendProbe probe, SessionEstimates estimates) : BackgroundService
 {
@@ -29,14 +29,11 @@ internal sealed class BackendSessionsSampler(BackendSupervisor supervisor, Desti
         }
     }
 
-    /// <summary>Starts the sampling, if it has not started.</summary>
-    public void Want() => _wanted.TrySetResult();
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await _wanted.Task.WaitAsync(stoppingToken);
+            await Task.WhenAny(_wanted.Task, estimates.Wanted).WaitAsync(stoppingToken);
             using var timer = new PeriodicTimer(Interval);
             do
             {

@@ -1,4 +1,3 @@
-using StickyLb.Proxy.Metrics;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
@@ -11,7 +10,7 @@ namespace StickyLb.Proxy.Placement;
 /// up (<see cref="SlowStart"/>). With affinity YARP asks it only for a request that has no usable pin (a new client,
 /// or one whose backend is down), so it places pins, never moves one.
 /// </summary>
-internal sealed class LeastSessionsPolicy(SessionEstimates sessions, SlowStart slowStart, BackendSessionsSampler sampler) : ILoadBalancingPolicy
+internal sealed class LeastSessionsPolicy(SessionEstimates sessions, SlowStart slowStart) : ILoadBalancingPolicy
 {
     private int _next = -1;
     private volatile bool _sampling;
@@ -30,7 +29,7 @@ internal sealed class LeastSessionsPolicy(SessionEstimates sessions, SlowStart s
         {
             // The backends' session counts are asked for from the first placement on.
             _sampling = true;
-            sampler.Want();
+            sessions.Want();
         }
 
         slowStart.Observe(cluster);

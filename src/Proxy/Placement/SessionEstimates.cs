@@ -12,6 +12,13 @@ namespace StickyLb.Proxy.Placement;
 internal sealed class SessionEstimates
 {
     private readonly ConcurrentDictionary<string, Counts> _counts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly TaskCompletionSource _wanted = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once placement needs the counts: the sampler starts asking the backends then.</summary>
+    public Task Wanted => _wanted.Task;
+
+    /// <summary>Asks for the backends' counts to be sampled from now on.</summary>
+    public void Want() => _wanted.TrySetResult();
 
     /// <summary>The estimated live sessions of backend <paramref name="id"/>.</summary>
     public long Estimate(string id)
