@@ -14,6 +14,7 @@ internal static class PlacementServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SessionEstimates>();
+        services.TryAddSingleton<ClientActivity>();
         services.TryAddSingleton(provider => new SlowStart(
             provider.GetRequiredService<TimeProvider>(),
             TimeSpan.FromSeconds(provider.GetRequiredService<IOptions<GatewayOptions>>().Value.SlowStart)));

@@ -60,6 +60,35 @@ public sealed class RebalancerTests : IDisposable
     }
 
     [Fact]
+    public void AClientStartingAnActivityIsMovedOnceItsBackendIsHalfwayToTheBound()
+    {
+        var cluster = AffinityTestCluster.Create(3);
+        Serve(("1", 180), ("2", 230), ("3", 190));
+
+        var starting = _rebalancer.MoveFrom(cluster, cluster.Destinations["2"], startsActivity: true);
+        var midBurst = _rebalancer.MoveFrom(cluster, cluster.Destinations["2"], startsActivity: false);
+
+        Assert.Equal(1.125, Rebalancer.EarlyFactor(1.25));
+        Assert.Same(cluster.Destinations["1"], starting);
+        Assert.Null(midBurst);
+    }
+
+    [Fact]
+    public void AClientsRequestStartsAnActivityAfterAQuarterSecondWithoutOne()
+    {
+        var activity = new ClientActivity(_time);
+
+        var first = activity.Touch("server=2; .StickyLb.Session=a");
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        var inBurst = activity.Touch("server=2; .StickyLb.Session=a");
+        var otherClient = activity.Touch("server=2; .StickyLb.Session=b");
+        _time.Advance(ClientActivity.Gap);
+        var afterQuiet = activity.Touch("server=2; .StickyLb.Session=a");
+
+        Assert.Equal((true, false, true, true), (first, inBurst, otherClient, afterQuiet));
+    }
+
+    [Fact]
     public void AHandfulOfRequestsMovesNobody()
     {
         var cluster = AffinityTestCluster.Create(3);
@@ -163,7 +192,7 @@ public sealed class RebalancerTests : IDisposable
     }
 
     private RebalanceMiddleware Middleware() =>
-        new(_ => Task.CompletedTask, _rebalancer, _counters, NullLogger<RebalanceMiddleware>.Instance);
+        new(_ => Task.CompletedTask, _rebalancer, new ClientActivity(_time), _counters, NullLogger<RebalanceMiddleware>.Instance);
 
     /// <summary>A request as the affinity step leaves it: pinned to a healthy backend, only that one is available.</summary>
     private static (HttpContext Context, ReverseProxyFeature Proxy) PinnedRequest(ClusterState cluster, string? pin)
