@@ -19,7 +19,7 @@ internal sealed class BalanceConfigFilter(IOptions<GatewayOptions> options) : IP
             return ValueTask.FromResult(cluster);
         }
 
-        var policy = options.Value.Balance is { Length: > 0 } balance ? balance
+        var policy = options.Value.Balance?.Trim() is { Length: > 0 } balance ? balance
             : !string.IsNullOrEmpty(cluster.LoadBalancingPolicy) ? cluster.LoadBalancingPolicy
             : cluster.SessionAffinity is { Enabled: true } ? PlacementDefaults.LeastSessions
             : PlacementDefaults.RoundRobin;
