@@ -9,6 +9,7 @@ internal sealed class AffinityCounters
     private long _newPins;
     private long _hits;
     private long _rePins;
+    private long _rebalanced;
     private long _unavailable;
     private long _expiredPins;
     private long _unknown;
@@ -25,6 +26,9 @@ internal sealed class AffinityCounters
 
     /// <summary>A client pinned to a backend that is down was pinned to another (Redistribute).</summary>
     public void RePin() => Interlocked.Increment(ref _rePins);
+
+    /// <summary>A client pinned to a healthy backend over the rebalance bound was moved to another and re-pinned (<c>--rebalance</c>).</summary>
+    public void Rebalanced() => Interlocked.Increment(ref _rebalanced);
 
     /// <summary>A client pinned to a backend that is down got 503 (Return503Error).</summary>
     public void Unavailable() => Interlocked.Increment(ref _unavailable);
@@ -63,6 +67,7 @@ internal sealed class AffinityCounters
         Volatile.Read(ref _newPins),
         Volatile.Read(ref _hits),
         Volatile.Read(ref _rePins),
+        Volatile.Read(ref _rebalanced),
         Volatile.Read(ref _unavailable),
         Volatile.Read(ref _expiredPins),
         new AffinityMisses(

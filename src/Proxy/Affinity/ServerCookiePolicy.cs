@@ -1,4 +1,5 @@
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Placement;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Model;
 using Yarp.ReverseProxy.SessionAffinity;
@@ -71,7 +72,11 @@ internal sealed class ServerCookiePolicy(AffinityCounters counters, PinLifetime 
                 return;
             }
 
-            if (TryFindDestination(cluster, id, out var previous))
+            if (RebalancedRequest.Is(context))
+            {
+                // Counted as rebalanced when it was moved (RebalanceMiddleware): its backend is healthy.
+            }
+            else if (TryFindDestination(cluster, id, out var previous))
             {
                 counters.RePin();
                 logger.RePinned(previous.DestinationId, destination.DestinationId);

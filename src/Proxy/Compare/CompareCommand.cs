@@ -124,7 +124,7 @@ internal static class CompareCommand
     private static Table Table(IReadOnlyList<CompareRun> runs)
     {
         var table = new Table().Title("What a backend's death does to sessions").Border(TableBorder.Rounded);
-        foreach (var column in new[] { "setup", "users", "on 2", "kept", "lost", "failed", "lost early", "changes lost", "skewed 1/2/3", "imbalance", "live on 2/back/lost", "p50 ms", "p99 ms", "memory" })
+        foreach (var column in new[] { "setup", "users", "on 2", "kept", "lost", "failed", "lost early", "changes lost", "skewed 1/2/3", "imbalance", "hit rate", "rebalanced", "restart 1/2/3", "live on 2/back/lost", "p50 ms", "p99 ms", "memory" })
         {
             table.AddColumn(new TableColumn(column).RightAligned());
         }
@@ -134,7 +134,7 @@ internal static class CompareCommand
             table.AddRow(
                 Markup.Escape(run.Setup), $"{run.Users}", $"{run.UsersOnKilledBackend}",
                 $"[green]{run.Kept}[/]", $"[darkorange]{run.Lost}[/]", $"[red]{run.Failed}[/]", $"{run.LostBeforeKill}", CompareReport.ChangesShape(run),
-                run.RequestsShape, run.LoadImbalance.ToString("0.00", CultureInfo.InvariantCulture), CompareReport.LiveShape(run),
+                run.RequestsShape, run.LoadImbalance.ToString("0.00", CultureInfo.InvariantCulture), CompareReport.HitRate(run), $"{run.Rebalanced}", run.SessionsShape, CompareReport.LiveShape(run),
                 run.P50Ms.ToString("0.00", CultureInfo.InvariantCulture), run.P99Ms.ToString("0.00", CultureInfo.InvariantCulture),
                 CompareReport.Megabytes(run.MemoryBytesPerBackend));
         }

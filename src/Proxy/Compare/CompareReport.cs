@@ -24,11 +24,13 @@ internal static class CompareReport
         var rounds = CompareRunner.ChangeRounds == 1 ? "one" : CompareRunner.ChangeRounds.ToString(CultureInfo.InvariantCulture);
         text.AppendLine(CultureInfo.InvariantCulture, $"Every user also changes its cart in rounds ({rounds} before the kill, one on its way as it happens, {rounds} after), each change a new item; in the store-killed setup the embedded store is SIGKILLed instead of backend 2, and the rounds go on until it is back and serves everyone.");
         text.AppendLine();
-        text.AppendLine("| setup | users | on backend 2 | kept | lost | failed | lost before the kill | acknowledged changes lost | skewed phase: requests on 1 / 2 / 3 | imbalance | live connections: on backend 2 / reconnected / state lost | p50 ms | p99 ms | memory per backend |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine(CultureInfo.InvariantCulture, $"In the memory setups with a restart phase, backend 2 is then started again, its slow start ({CompareMode.SlowStart.TotalSeconds:0.#} s in compare, 10 s by default) runs out, and as many new users log in; the sessions each backend holds after them show how evenly new sessions are placed: by `LeastSessions` (the default) or by `RoundRobin`.");
+        text.AppendLine();
+        text.AppendLine("| setup | balance | users | on backend 2 | kept | lost | failed | lost before the kill | acknowledged changes lost | skewed phase: requests on 1 / 2 / 3 | imbalance | affinity hit rate | rebalanced | sessions after restart and new users: 1 / 2 / 3 | live connections: on backend 2 / reconnected / state lost | p50 ms | p99 ms | memory per backend |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var run in runs)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Setup} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.LostBeforeKill} | {ChangesShape(run)} | {run.RequestsShape} | {run.LoadImbalance:0.00} | {LiveShape(run)} | {run.P50Ms:0.00} | {run.P99Ms:0.00} | {Megabytes(run.MemoryBytesPerBackend)} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {run.Setup} | {run.Balance} | {run.Users} | {run.UsersOnKilledBackend} | {run.Kept} | {run.Lost} | {run.Failed} | {run.LostBeforeKill} | {ChangesShape(run)} | {run.RequestsShape} | {run.LoadImbalance:0.00} | {HitRate(run)} | {run.Rebalanced} | {run.SessionsShape} | {LiveShape(run)} | {run.P50Ms:0.00} | {run.P99Ms:0.00} | {Megabytes(run.MemoryBytesPerBackend)} |");
         }
 
         text.AppendLine();
@@ -38,6 +40,7 @@ internal static class CompareReport
             text.AppendLine(CultureInfo.InvariantCulture, $"- {run.Setup}: {Lesson(run)}");
         }
 
+        text.AppendLine("- **affinity hit rate**: the share of the skewed phase's requests that reached the backend their cookie named when sent (a rebalanced request is a miss). **rebalanced**: requests moved off a backend over the rebalance bound (`--rebalance`), each re-pinning its user.");
         text.AppendLine("- **acknowledged changes lost**: cart changes a 2xx acknowledged that the user's last read of its cart no longer shows (a read that failed shows none), of all acknowledged.");
         text.AppendLine("- **live connections**: **on backend 2**: live connections that lived on backend 2 when it died; **reconnected**: of those, opened again through the gateway on a healthy backend; **state lost**: of those, whose count did not go on (it started again at 1, or there was no new connection). A live connection can only be pinned, never shared: its state is lost in every store mode.");
         text.AppendLine("- **memory per backend**: the median backend's resident memory after the logins, before the kill.");
@@ -48,10 +51,19 @@ internal static class CompareReport
     }
 
     /// <summary>What one setup shows, in a sentence, with its own figures, and what it did to live connections.</summary>
-    public static string Lesson(CompareRun run) => SessionLesson(run) + LiveLesson(run);
+    public static string Lesson(CompareRun run) => SessionLesson(run) + RestartLesson(run) + LiveLesson(run);
+
+    /// <summary>What the restart phase showed, when the setup had one.</summary>
+    private static string RestartLesson(CompareRun run) => run.SessionsPerBackend is null
+        ? ""
+        : FormattableString.Invariant(
+            $" After backend 2 restarted (empty) and {run.Users} new users arrived, {run.Balance} left the backends holding {run.SessionsShape} sessions{(run.Balance == Placement.PlacementDefaults.LeastSessions ? ": new sessions went where sessions were fewest, once its slow start was over." : ": round robin gives every backend the same share of new users, so the restarted one stays short of sessions.")}");
 
     /// <summary>The acknowledged changes' cell: lost of acknowledged.</summary>
     public static string ChangesShape(CompareRun run) => FormattableString.Invariant($"{run.AcknowledgedChangesLost} of {run.AcknowledgedChanges}");
+
+    /// <summary>The affinity hit rate's cell: a share, or "-" without affinity.</summary>
+    public static string HitRate(CompareRun run) => run.AffinityHitRate is { } rate ? rate.ToString("0.00", CultureInfo.InvariantCulture) : "-";
 
     /// <summary>The live connections' cell: on backend 2 / reconnected / state lost.</summary>
     public static string LiveShape(CompareRun run) => run.LiveConnections?.Shape ?? "-";
@@ -68,6 +80,8 @@ internal static class CompareReport
 
     private static string SessionLesson(CompareRun run) => (run.Store, run.Failover, run.Drain) switch
     {
+        (_, _, _) when run.Rebalance is { } factor => FormattableString.Invariant(
+            $"stickiness without its load price: the session lives in the store, so when backend 2's users got busy the gateway made {run.Rebalanced} moves to less loaded backends (bound {factor} x the mean over the last 2 s): the skewed phase's imbalance was {run.LoadImbalance:0.00}, and {HitRate(run)} of its requests still reached the backend their cookie named. Nobody lost anything ({run.Kept} of {run.Users} kept)."),
         (StoreModeNames.Redis, _, _) when run.StoreKilled => FormattableString.Invariant(
             $"the store itself was SIGKILLed while every user kept changing, and the gateway started it again on its append-only file: {run.AcknowledgedChangesLost} of {run.AcknowledgedChanges} acknowledged changes lost (at most its last second's), {run.Kept} of {run.Users} users kept. Without the file every user would have been logged out."),
         (StoreModeNames.Replicated, _, _) when run.Replication == ReplicationModeNames.Async => FormattableString.Invariant(

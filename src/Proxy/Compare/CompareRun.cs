@@ -28,16 +28,34 @@ namespace StickyLb.Proxy.Compare;
 /// Of those lost, how many were of users whose session was not on the killed backend (every user when the store
 /// was killed); null without affinity, where no user has a backend of its own.
 /// </param>
+/// <param name="AffinityHitRate">
+/// The share of the skewed phase's requests that reached the backend their cookie named when sent (a rebalanced request
+/// is a miss); null without affinity.
+/// </param>
+/// <param name="Rebalanced">Requests the gateway moved off a backend over the rebalance bound during the run.</param>
+/// <param name="SessionsPerBackend">
+/// With a restart phase: the sessions each backend held after backend 2 was started again, its slow start ran out and
+/// as many new users as the run had logged in; null without one.
+/// </param>
+/// <param name="Balance">How the gateway placed new pins (the cluster's load-balancing policy), e.g. <c>LeastSessions</c>.</param>
+/// <param name="Rebalance">The rebalance factor; null when rebalancing was off.</param>
 internal sealed record CompareRun(
     string Store, string Failover, int Users, int UsersOnKilledBackend, int Kept, int Lost, int Failed, double P50Ms, double P99Ms, long MemoryBytesPerBackend,
     bool Affinity = true, IReadOnlyDictionary<string, long>? RequestsPerBackend = null, double LoadImbalance = 0, int LostBeforeKill = 0,
     bool Drain = false, int EndedBeforeStop = 0, int ArrivedDuringDrain = 0, int ArrivedOnStoppedBackend = 0,
     LiveConnectionsOutcome? LiveConnections = null, string? Replication = null, bool StoreKilled = false,
-    int AcknowledgedChanges = 0, int AcknowledgedChangesLost = 0, int? AcknowledgedChangesLostOnSurvivingBackends = null)
+    int AcknowledgedChanges = 0, int AcknowledgedChangesLost = 0, int? AcknowledgedChangesLostOnSurvivingBackends = null,
+    double? AffinityHitRate = null, long Rebalanced = 0, IReadOnlyDictionary<string, int>? SessionsPerBackend = null, string Balance = "LeastSessions", double? Rebalance = null)
 {
     /// <summary>The setup as the table and the chart name it.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public string Setup => SetupName(Store, Failover, Affinity, Drain, Replication, StoreKilled);
+    public string Setup => SetupName(Store, Failover, Affinity, Drain, Replication, StoreKilled, Balance != Placement.PlacementDefaults.LeastSessions ? Balance : null, Rebalance);
+
+    /// <summary>The sessions per backend after the restart phase, in backend order, as "1/2/3" counts.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string SessionsShape => SessionsPerBackend is null
+        ? "-"
+        : string.Join(" / ", SessionsPerBackend.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>The skewed phase's requests per backend, in backend order, as "1/2/3" counts.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -46,8 +64,9 @@ internal sealed record CompareRun(
         : string.Join(" / ", RequestsPerBackend.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     /// <summary>A setup's name: store and failover policy, then what differs from the sticky default.</summary>
-    public static string SetupName(string store, string failover, bool affinity, bool drain, string? replication = null, bool storeKilled = false) =>
+    public static string SetupName(string store, string failover, bool affinity, bool drain, string? replication = null, bool storeKilled = false, string? balance = null, double? rebalance = null) =>
         storeKilled ? $"{store}, store killed"
         : !affinity ? $"{store}, affinity off"
-        : $"{store}{(replication == "async" ? " async" : "")} + {failover}{(drain ? " + drain" : "")}";
+        : rebalance is { } factor ? FormattableString.Invariant($"{store} + rebalance {factor}")
+        : $"{store}{(replication == "async" ? " async" : "")} + {failover}{(drain ? " + drain" : "")}{(balance is null ? "" : $", {balance}")}";
 }

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Drain;
+using StickyLb.Proxy.Affinity;
 using StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Placement;
 using StickyLb.Proxy.Simulation;
 using StickyLb.Proxy.Store;
 using StickyLb.Shared;
@@ -45,11 +47,18 @@ internal sealed class CompareRunner(int users)
             "--store", mode.StoreName, "--failover", mode.Failover.ToString(), "--affinity", mode.Affinity ? "on" : "off",
             "--replication", mode.Replication.Name(),
             "--port", "0", "--admin-port", "0",
+            "--slow-start", CompareMode.SlowStart.TotalSeconds.ToString(CultureInfo.InvariantCulture),
+            "--rebalance", mode.Rebalance is { } factor ? factor.ToString(CultureInfo.InvariantCulture) : PlacementDefaults.RebalanceOff,
             "--backend-port", FreePorts.Range(3).ToString(CultureInfo.InvariantCulture),
             "--store-port", FreePorts.Next().ToString(CultureInfo.InvariantCulture),
             // The progress display owns the console: the gateway's own log stays quiet.
             "--Logging:LogLevel:Default", "Critical", "--Logging:LogLevel:StickyLb", "Critical", "--Logging:LogLevel:Yarp", "Critical",
         ];
+        if (mode.Balance is { } balance)
+        {
+            args = [.. args, "--balance", balance];
+        }
+
         if (!GatewayApp.TryBuild(args, out var app, out var error))
         {
             throw new InvalidOperationException(error);
@@ -95,7 +104,14 @@ internal sealed class CompareRunner(int users)
         });
 
         var memoryBytes = await MedianMemoryAsync(services.GetRequiredService<BackendProbe>(), supervisor, cancellationToken);
-        var (requestsPerBackend, imbalance) = await SkewAsync(services.GetRequiredService<BackendRequestCounters>(), simulated, mode.Affinity, Timed, parallel);
+        if (mode.Rebalance is not null)
+        {
+            // The rebalancer measures the last 2 s: let the logins' even load leave its window, so that it sees the skew alone.
+            // With them in it, backend 2 could serve up to 1.5x the skewed phase's mean before the bound applied.
+            await Task.Delay(Rebalancer.Window + Rebalancer.Step, cancellationToken);
+        }
+
+        var (requestsPerBackend, imbalance, hitRate) = await SkewAsync(services.GetRequiredService<BackendRequestCounters>(), simulated, mode.Affinity, Timed, parallel);
         var lostBeforeKill = simulated.Count(u => !u.LoggedIn);
         var (ended, arrived) = (0, Array.Empty<SimulatedUser>());
         if (mode.Drain)
@@ -154,6 +170,9 @@ internal sealed class CompareRunner(int users)
             : (int?)null;
 
         var liveConnections = mode.StoreKilled ? null : await CompareLiveConnections.AfterKillAsync(live, liveUsers, gateway, KilledBackend, parallel);
+        var sessionsPerBackend = mode.Restart
+            ? await RestartAsync(services, http, gateway, Timed, parallel)
+            : null;
         var sorted = latencies.Order().ToArray();
         return new CompareRun(
             mode.StoreName,
@@ -179,7 +198,41 @@ internal sealed class CompareRunner(int users)
             mode.StoreKilled,
             changes.Count,
             lostByUser.Values.Sum(),
-            lostOnSurvivors);
+            lostOnSurvivors,
+            hitRate,
+            services.GetRequiredService<AffinityCounters>().Snapshot().Rebalanced,
+            sessionsPerBackend,
+            BalancePolicy(services),
+            mode.Rebalance);
+    }
+
+    /// <summary>The load-balancing policy the gateway's cluster runs, as YARP has it.</summary>
+    private static string BalancePolicy(IServiceProvider services) =>
+        services.GetRequiredService<Yarp.ReverseProxy.IProxyStateLookup>().TryGetCluster(GatewayOptions.ClusterId, out var cluster)
+            ? cluster.Model.Config.LoadBalancingPolicy ?? ""
+            : "";
+
+    /// <summary>
+    /// The restart phase: backend 2 is started again (and, after a planned restart, made ready: it takes new users again),
+    /// its slow start runs out, and as many new users as the run had log in. Returns the sessions each backend holds then.
+    /// </summary>
+    private async Task<IReadOnlyDictionary<string, int>> RestartAsync(
+        IServiceProvider services, HttpMessageInvoker http, Uri gateway, Func<UserReply, UserReply> timed, ParallelOptions parallel)
+    {
+        var supervisor = services.GetRequiredService<BackendSupervisor>();
+        services.GetRequiredService<DrainRegistry>().Ready(KilledBackend);
+        if (await supervisor.StartAsync(KilledBackend, parallel.CancellationToken) != BackendCommandResult.Done)
+        {
+            throw new InvalidOperationException($"compare: backend {KilledBackend} did not start again for the restart phase.");
+        }
+
+        // A real-time behaviour: the gateway ramps the restarted backend over its slow start, which starts when it is ready.
+        await Task.Delay(CompareMode.SlowStart, parallel.CancellationToken);
+        var arriving = Enumerable.Range(1, users).Select(i => new SimulatedUser($"late{i}", http, gateway)).ToArray();
+        await Parallel.ForEachAsync(arriving, parallel, async (user, token) => timed(await user.LoginAsync(token)));
+        var probe = services.GetRequiredService<BackendProbe>();
+        var reports = await Task.WhenAll(supervisor.Backends.Select(async b => (b.Id, Report: await probe.GetHealthAsync(b.Address, parallel.CancellationToken))));
+        return reports.ToDictionary(r => r.Id, r => r.Report?.Sessions ?? 0, StringComparer.Ordinal);
     }
 
     /// <summary>One round of changes: every user adds <paramref name="item"/> to its cart, taking at least <see cref="MinRound"/>.</summary>
@@ -226,25 +279,33 @@ internal sealed class CompareRunner(int users)
     /// <summary>
     /// The seeds' skew: the users pinned to backend 2 (without affinity, the same third of the users) keep
     /// working, <see cref="ActiveUserRequests"/> requests each, while the others make one. Returns what each
-    /// backend served meanwhile (the gateway's own per-backend counters) and the busiest over the mean.
+    /// backend served meanwhile (the gateway's own per-backend counters), the busiest over the mean, and with affinity
+    /// the share of requests answered by the backend the user's cookie named when it sent them.
     /// </summary>
-    private static async Task<(IReadOnlyDictionary<string, long> Requests, double Imbalance)> SkewAsync(
+    private static async Task<(IReadOnlyDictionary<string, long> Requests, double Imbalance, double? HitRate)> SkewAsync(
         BackendRequestCounters counters, SimulatedUser[] simulated, bool affinity, Func<UserReply, UserReply> timed, ParallelOptions parallel)
     {
         var before = counters.Snapshot();
+        var (sent, hits) = (0, 0);
         await Parallel.ForEachAsync(simulated.Select((user, i) => (user, i)), parallel, async (entry, token) =>
         {
             var active = affinity ? entry.user.Backend == KilledBackend : entry.i % 3 == 1;
             for (var request = 0; request < (active ? ActiveUserRequests : 1); request++)
             {
-                timed(await entry.user.WhoAmIAsync(token));
+                var pin = entry.user.Pin;
+                var reply = timed(await entry.user.WhoAmIAsync(token));
+                Interlocked.Increment(ref sent);
+                if (pin is not null && reply.Backend == pin)
+                {
+                    Interlocked.Increment(ref hits);
+                }
             }
         });
 
         var after = counters.Snapshot();
         var served = after.ToDictionary(p => p.Key, p => p.Value - before.GetValueOrDefault(p.Key));
         var mean = served.Count == 0 ? 0 : served.Values.Average();
-        return (served, mean == 0 ? 0 : Math.Round(served.Values.Max() / mean, 2));
+        return (served, mean == 0 ? 0 : Math.Round(served.Values.Max() / mean, 2), affinity && sent > 0 ? Math.Round((double)hits / sent, 3) : null);
     }
 
     /// <summary>

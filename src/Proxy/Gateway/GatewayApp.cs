@@ -8,6 +8,7 @@ using StickyLb.Proxy.Forwarding;
 using StickyLb.Proxy.Health;
 using StickyLb.Proxy.Live;
 using StickyLb.Proxy.Metrics;
+using StickyLb.Proxy.Placement;
 using StickyLb.Proxy.Replicated;
 using StickyLb.Proxy.Simulation;
 using StickyLb.Proxy.Store;
@@ -42,6 +43,7 @@ internal static class GatewayApp
 
         builder.Services.AddStickySessions();
         builder.Services.AddDrain();
+        builder.Services.AddPlacement();
         builder.Services.AddHealthSignals();
         // Hosted services start in this order: the store before the backends, which connect to it as they start.
         builder.Services.AddSessionStore();
@@ -59,6 +61,7 @@ internal static class GatewayApp
             .AddConfigFilter<StoreOutageFilter>()
             .AddConfigFilter<DrainConfigFilter>()
             .AddConfigFilter<AffinityOffFilter>()
+            .AddBalanceFilter()
             .AddForwardingSafeguards()
             .AddAffinityHeader()
             .ConfigureBackendHandlers()
@@ -73,6 +76,7 @@ internal static class GatewayApp
             // Around every other step: a request whose backend died before answering goes through them all again.
             proxy.UseInFlightFailover();
             proxy.UseSessionAffinity();
+            proxy.UseRebalancing();
             proxy.UseDrain();
             proxy.UseLoadBalancing();
             proxy.UseNoBackendAvailableAnswer();

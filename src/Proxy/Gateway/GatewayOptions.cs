@@ -44,6 +44,45 @@ internal sealed class GatewayOptions
     /// <summary>Whether <see cref="Affinity"/> is on.</summary>
     public bool IsAffinityOn => Affinity == AffinityMode.On;
 
+    /// <summary>
+    /// How a new pin is placed (<c>--balance</c>): <c>LeastSessions</c> or any YARP load-balancing policy, set as the backends
+    /// cluster's <c>LoadBalancingPolicy</c>. Default (null): the cluster's own setting, else <c>LeastSessions</c> with
+    /// affinity and <c>RoundRobin</c> without.
+    /// </summary>
+    public string? Balance { get; set; }
+
+    /// <summary>Seconds over which a backend that just came up ramps to its full share of new sessions; 0 turns it off. Default 10.</summary>
+    [Range(0.0, 3600.0)]
+    public double SlowStart { get; set; } = Placement.PlacementDefaults.SlowStartSeconds;
+
+    /// <summary>
+    /// <c>off</c> (default) or a factor above 1 such as <c>1.25</c>: in redis and replicated mode, users pinned to a backend
+    /// that served more than factor x the mean of the backends' requests over the last 2 s are re-pinned at their next
+    /// request to the least loaded backend. Refused in memory mode, where a move logs the user out.
+    /// </summary>
+    public string Rebalance { get; set; } = Placement.PlacementDefaults.RebalanceOff;
+
+    /// <summary><see cref="Rebalance"/> as a number; null when off (or not a number: the validator refuses that).</summary>
+    public double? RebalanceFactor => TryParseRebalance(Rebalance, out var factor) ? factor : null;
+
+    /// <summary>Parses a <see cref="Rebalance"/> value: <c>off</c> (null) or a number above 1.</summary>
+    public static bool TryParseRebalance(string? text, out double? factor)
+    {
+        factor = null;
+        if (string.IsNullOrWhiteSpace(text) || text.Trim().Equals(Placement.PlacementDefaults.RebalanceOff, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+
+        if (double.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint, System.Globalization.CultureInfo.InvariantCulture, out var value) && value > 1 && value <= 100)
+        {
+            factor = value;
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary>How many backends to spawn, 1 to 16. Default 3.</summary>
     [Range(1, MaxBackends)]
     public int Backends { get; set; } = 3;

@@ -29,7 +29,8 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 
     /// <summary>What a value of the property <paramref name="property"/> may be, as the error for a bad one says it.</summary>
     public static string Expected(PropertyInfo property) =>
-        property.GetCustomAttribute<RangeAttribute>() is { } range ? $"a whole number from {range.Minimum} to {range.Maximum}"
+        property.GetCustomAttribute<RangeAttribute>() is { } range
+            ? property.PropertyType == typeof(double) ? $"a number from {range.Minimum} to {range.Maximum}" : $"a whole number from {range.Minimum} to {range.Maximum}"
         : property.PropertyType == typeof(bool) ? "true or false"
         : System.ComponentModel.TypeDescriptor.GetConverter(property.PropertyType) is IExpectedValues values ? values.Expected
         : "a " + property.PropertyType.Name;
@@ -49,6 +50,11 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 
     private static string? CheckValues(GatewayOptions options)
     {
+        if (CheckPlacement(options) is { } placement)
+        {
+            return placement;
+        }
+
         if (options.Forwarder is not null)
         {
             return "The option --forwarder (Gateway:Forwarder) was removed: every request goes through YARP's forwarder. Remove it from the command line or appsettings.json.";
@@ -89,6 +95,24 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 
         return System.Text.Encoding.UTF8.GetByteCount(options.PinKey) < Affinity.PinCookieCodec.MinKeyBytes
             ? $"The pin key ({GatewayOptions.PinKeyVariable} or Gateway:PinKey) of {option} is too short: HMAC-SHA256 needs at least {Affinity.PinCookieCodec.MinKeyBytes} bytes; use e.g. the output of 'openssl rand -base64 32' (the key itself is not shown)."
+            : null;
+    }
+
+    /// <summary><c>--balance</c> (a policy the gateway has) and <c>--rebalance</c> (off, or a factor, never in memory mode).</summary>
+    private static string? CheckPlacement(GatewayOptions options)
+    {
+        if (options.Balance is { } balance && !Placement.PlacementDefaults.Policies.Contains(balance.Trim(), StringComparer.OrdinalIgnoreCase))
+        {
+            return Invalid("Gateway:Balance", balance, string.Join(", ", Placement.PlacementDefaults.Policies.SkipLast(1)) + " or " + Placement.PlacementDefaults.Policies[^1]);
+        }
+
+        if (!GatewayOptions.TryParseRebalance(options.Rebalance, out var factor))
+        {
+            return Invalid("Gateway:Rebalance", options.Rebalance, "off or a factor above 1 (at most 100), such as 1.25");
+        }
+
+        return factor is not null && options.Store == StoreMode.Memory
+            ? $"Invalid rebalance '{options.Rebalance}' (--rebalance or Gateway:Rebalance): refused in memory mode, where moving a user to another backend logs it out; use --store redis or replicated, or --rebalance off."
             : null;
     }
 

@@ -1,4 +1,5 @@
 using StickyLb.Proxy.Gateway;
+using StickyLb.Proxy.Placement;
 using StickyLb.Shared;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Health;
@@ -10,12 +11,14 @@ namespace StickyLb.Proxy.Health;
 /// Tells YARP what the supervisor knows for certain: a backend whose process is gone is down now,
 /// not at the next probe; a backend that just answered its readiness probe is up now.
 /// </summary>
-internal sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDestinationHealthUpdater healthUpdater, ConsecutiveFailuresSinceStartPolicy activePolicy, ProbeOutcomes probes)
+internal sealed class DestinationHealthSignal(
+    IProxyStateLookup proxyState, IDestinationHealthUpdater healthUpdater, ConsecutiveFailuresSinceStartPolicy activePolicy, ProbeOutcomes probes, SlowStart slowStart)
 {
     /// <summary>Takes destination <paramref name="id"/> out of rotation until a probe or <see cref="MarkUp"/> says otherwise.</summary>
     public void MarkDown(string id)
     {
         probes.Quiet(id);
+        slowStart.WentDown(id);
         SetActive(id, DestinationHealth.Unhealthy);
     }
 
@@ -28,6 +31,8 @@ internal sealed class DestinationHealthSignal(IProxyStateLookup proxyState, IDes
             probes.Resume(id);
             healthUpdater.SetPassive(cluster, destination, DestinationHealth.Healthy, TimeSpan.Zero);
             healthUpdater.SetActive(cluster, [new NewActiveDestinationHealth(destination, DestinationHealth.Healthy)]);
+            // A backend that was down starts its slow start now, not at the next placement.
+            slowStart.CameUp(id);
         }
     }
 

@@ -1,15 +1,17 @@
 using System.Collections.Concurrent;
 using StickyLb.Proxy.Backends;
 using StickyLb.Proxy.Health;
+using StickyLb.Proxy.Placement;
 
 namespace StickyLb.Proxy.Metrics;
 
 /// <summary>
 /// How many sessions each backend holds, as its <c>/healthz</c> last said, asked every few seconds once
 /// metrics are first read (a gateway nobody scrapes sends its backends nothing more than before): a
-/// scrape reads the latest answers instead of waiting on every backend.
+/// scrape reads the latest answers instead of waiting on every backend. <see cref="LeastSessionsPolicy"/> starts it too
+/// (<see cref="SessionEstimates.Want"/>), and places by the same answers (<see cref="SessionEstimates"/>).
 /// </summary>
-internal sealed class BackendSessionsSampler(BackendSupervisor supervisor, DestinationHealthSignal health, BackendProbe probe) : BackgroundService
+internal sealed class BackendSessionsSampler(BackendSupervisor supervisor, DestinationHealthSignal health, BackendProbe probe, SessionEstimates estimates) : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
@@ -31,7 +33,7 @@ internal sealed class BackendSessionsSampler(BackendSupervisor supervisor, Desti
     {
         try
         {
-            await _wanted.Task.WaitAsync(stoppingToken);
+            await Task.WhenAny(_wanted.Task, estimates.Wanted).WaitAsync(stoppingToken);
             using var timer = new PeriodicTimer(Interval);
             do
             {
@@ -49,14 +51,23 @@ internal sealed class BackendSessionsSampler(BackendSupervisor supervisor, Desti
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         timeout.CancelAfter(ProbeTimeout);
+        var sampling = estimates.Sampling(id);
         try
         {
-            _sessions[id] = (await probe.GetHealthAsync(address, timeout.Token))?.Sessions ?? 0;
+            var sessions = (await probe.GetHealthAsync(address, timeout.Token))?.Sessions ?? 0;
+            _sessions[id] = sessions;
+            estimates.Sampled(id, sessions, sampling);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {
-            // Down, slow or not a StickyLb backend (--spawn false): it reports no sessions; the next round asks again.
+            // Slow: it reports no sessions, but placement keeps its last count (a busy backend is not an empty one).
             _sessions[id] = 0;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Down or not a StickyLb backend (--spawn false): it holds no sessions anyone can reach; the next round asks again.
+            _sessions[id] = 0;
+            estimates.Sampled(id, 0, sampling);
         }
     }
 }

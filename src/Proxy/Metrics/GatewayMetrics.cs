@@ -29,7 +29,7 @@ internal sealed class GatewayMetrics
     {
         var meter = meters.Create(MeterName);
         meter.CreateObservableCounter("stickylb.affinity.outcomes", () => AffinityOutcomes(affinity.Snapshot()),
-            description: "What the affinity policy decided: a new pin, a hit, a re-pin (Redistribute), unavailable (Return503Error) or an expired pin (--pin-max-idle, --pin-max-life).");
+            description: "What the affinity policy decided: a new pin, a hit, a re-pin (Redistribute), rebalanced (--rebalance), unavailable (Return503Error) or an expired pin (--pin-max-idle, --pin-max-life).");
         meter.CreateObservableCounter("stickylb.affinity.misses", () => AffinityMisses(affinity.Snapshot().Misses),
             description: "server cookies ignored, by reason: unknown backend, malformed, oversized, repeated, tampered (pin times that fail the MAC).");
         meter.CreateObservableCounter("stickylb.backend.requests", () => Requests(traffic.Totals()),
@@ -53,6 +53,7 @@ internal sealed class GatewayMetrics
         new(snapshot.NewPins, new KeyValuePair<string, object?>("outcome", "new_pin")),
         new(snapshot.Hits, new KeyValuePair<string, object?>("outcome", "hit")),
         new(snapshot.RePins, new KeyValuePair<string, object?>("outcome", "re_pin")),
+        new(snapshot.Rebalanced, new KeyValuePair<string, object?>("outcome", "rebalanced")),
         new(snapshot.Unavailable, new KeyValuePair<string, object?>("outcome", "unavailable")),
         new(snapshot.ExpiredPins, new KeyValuePair<string, object?>("outcome", "expired_pin")),
     ];

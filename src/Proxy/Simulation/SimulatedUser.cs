@@ -20,6 +20,9 @@ internal sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri ga
     /// <summary>The backend that answered this user's last successful request.</summary>
     public string? Backend { get; private set; }
 
+    /// <summary>The backend the user's <c>server</c> cookie names now (what its next request is pinned to), or null.</summary>
+    public string? Pin => _cookies.GetCookies(gateway)[Affinity.AffinityDefaults.CookieName]?.Value;
+
     /// <summary>The visit count of the last successful <c>/whoami</c>.</summary>
     public int Visits { get; private set; }
 

@@ -26,18 +26,24 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         var svg = XDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outDirectory, "compare.svg")));
 
         Assert.Equal(0, exitCode);
-        Assert.Equal(10, runs.Count);
+        Assert.Equal(11, runs.Count);
         var (memoryMove, memory503, redis, replicated) = (runs[0], runs[1], runs[2], runs[3]);
         var (memoryFree, redisFree, replicatedFree, drained) = (runs[4], runs[5], runs[6], runs[7]);
-        var (storeKilled, replicatedAsync) = (runs[8], runs[9]);
+        var (storeKilled, replicatedAsync, rebalanced) = (runs[8], runs[9], runs[10]);
         var backendKilled = runs.Where(r => r.GetProperty("storeKilled").GetBoolean() == false).ToList();
         Assert.Equal(("memory", "Redistribute"), (memoryMove.GetProperty("store").GetString(), memoryMove.GetProperty("failover").GetString()));
         Assert.Equal(("memory", "Return503Error"), (memory503.GetProperty("store").GetString(), memory503.GetProperty("failover").GetString()));
         Assert.Equal(("memory", "Redistribute", true), (drained.GetProperty("store").GetString(), drained.GetProperty("failover").GetString(), drained.GetProperty("drain").GetBoolean()));
-        Assert.Equal([false, false, false, false, false, false, false, true, false, false], runs.Select(r => r.GetProperty("drain").GetBoolean()));
-        Assert.Equal([true, true, true, true, false, false, false, true, true, true], runs.Select(r => r.GetProperty("affinity").GetBoolean()));
-        Assert.Equal([false, false, false, false, false, false, false, false, true, false], runs.Select(r => r.GetProperty("storeKilled").GetBoolean()));
-        Assert.Equal([null, null, null, "sync", null, null, "sync", null, null, "async"], runs.Select(r => r.GetProperty("replication").GetString()));
+        Assert.Equal([false, false, false, false, false, false, false, true, false, false, false], runs.Select(r => r.GetProperty("drain").GetBoolean()));
+        Assert.Equal([true, true, true, true, false, false, false, true, true, true, true], runs.Select(r => r.GetProperty("affinity").GetBoolean()));
+        Assert.Equal([false, false, false, false, false, false, false, false, true, false, false], runs.Select(r => r.GetProperty("storeKilled").GetBoolean()));
+        Assert.Equal([null, null, null, "sync", null, null, "sync", null, null, "async", null], runs.Select(r => r.GetProperty("replication").GetString()));
+        // Placement: LeastSessions places new pins by default, RoundRobin without affinity and where a setup asks for it.
+        Assert.Equal(
+            ["LeastSessions", "LeastSessions", "LeastSessions", "LeastSessions", "RoundRobin", "RoundRobin", "RoundRobin", "RoundRobin", "LeastSessions", "LeastSessions", "LeastSessions"],
+            runs.Select(r => r.GetProperty("balance").GetString()));
+        Assert.Equal([null, null, null, null, null, null, null, null, null, null, 1.25], runs.Select(r => r.GetProperty("rebalance").ValueKind == JsonValueKind.Null ? (double?)null : r.GetProperty("rebalance").GetDouble()));
+        Assert.Equal(("redis", "Redistribute"), (rebalanced.GetProperty("store").GetString(), rebalanced.GetProperty("failover").GetString()));
         Assert.Equal(("redis", "replicated"), (storeKilled.GetProperty("store").GetString(), replicatedAsync.GetProperty("store").GetString()));
         Assert.Equal(["memory", "redis", "replicated"], runs[4..7].Select(r => r.GetProperty("store").GetString()));
         // The seeds' whole argument. Without affinity, memory mode loses most users before anything dies;
@@ -48,6 +54,25 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         Assert.All(runs[8..], r => Assert.Equal(0, r.GetProperty("lostBeforeKill").GetInt32()));
         Assert.All([memoryMove, memory503, redis, replicated], r => Assert.InRange(r.GetProperty("loadImbalance").GetDouble(), 1.8, 3.0));
         Assert.All([memoryFree, redisFree, replicatedFree], r => Assert.InRange(r.GetProperty("loadImbalance").GetDouble(), 1.0, 1.2));
+        // Stickiness without its load price: with a shared store the gateway moves enough of backend 2's busy users to keep
+        // it within 1.25x the mean, and most requests still reach the backend their cookie names. Without rebalancing
+        // every request of the skewed phase is a hit.
+        static double? HitRate(JsonElement run) => run.GetProperty("affinityHitRate").ValueKind == JsonValueKind.Null ? null : run.GetProperty("affinityHitRate").GetDouble();
+        Assert.InRange(rebalanced.GetProperty("loadImbalance").GetDouble(), 1.0, 1.25);
+        Assert.InRange(HitRate(rebalanced)!.Value, 0.9, 0.999);
+        Assert.InRange(rebalanced.GetProperty("rebalanced").GetInt64(), 1, 60);
+        Assert.Equal((300, 0, 0), (rebalanced.GetProperty("kept").GetInt32(), rebalanced.GetProperty("lost").GetInt32(), rebalanced.GetProperty("failed").GetInt32()));
+        Assert.All([memoryMove, memory503, redis, replicated, drained, storeKilled, replicatedAsync], r => Assert.Equal((1.0, 0L), (HitRate(r), r.GetProperty("rebalanced").GetInt64())));
+        Assert.All([memoryFree, redisFree, replicatedFree], r => Assert.Null(HitRate(r)));
+        // The restart phase: backend 2 started again empty, its slow start over, then 300 new users. LeastSessions leaves
+        // the backends within 10% of each other; round robin gives each new users alike, so backend 2 stays short.
+        static int[] Sessions(JsonElement run) => [.. run.GetProperty("sessionsPerBackend").EnumerateObject().OrderBy(p => p.Name).Select(p => p.Value.GetInt32())];
+        var (leastSessions, roundRobin) = (Sessions(memoryMove), Sessions(drained));
+        output.WriteLine($"sessions after the restart phase: LeastSessions {string.Join(" / ", leastSessions)}, RoundRobin {string.Join(" / ", roundRobin)}.");
+        Assert.True(leastSessions.Max() <= leastSessions.Min() * 1.1, $"LeastSessions: {string.Join(" / ", leastSessions)}.");
+        Assert.InRange(leastSessions.Sum(), 550, 650);
+        Assert.True(roundRobin[1] < 0.6 * Math.Min(roundRobin[0], roundRobin[2]), $"RoundRobin: {string.Join(" / ", roundRobin)}.");
+        Assert.Equal([0, 7], runs.Select((r, i) => (Run: r, Index: i)).Where(r => r.Run.GetProperty("sessionsPerBackend").ValueKind != JsonValueKind.Null).Select(r => r.Index));
         Assert.All([redisFree, replicatedFree], r => Assert.Equal((300, 0, 0), (r.GetProperty("kept").GetInt32(), r.GetProperty("lost").GetInt32(), r.GetProperty("failed").GetInt32())));
         Assert.All(runs, r => Assert.Equal(["1", "2", "3"], r.GetProperty("requestsPerBackend").EnumerateObject().Select(p => p.Name).Order()));
         Assert.Equal(("redis", "Redistribute"), (redis.GetProperty("store").GetString(), redis.GetProperty("failover").GetString()));
@@ -66,7 +91,7 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
         Assert.All(runs, r => Assert.InRange(Changes(r).Acknowledged, 300 * 2, 300 * 20));
         Assert.All(runs.Where(r => r.GetProperty("affinity").GetBoolean()), r => Assert.Equal(0, Changes(r).LostOnSurvivors));
         Assert.All([memoryFree, redisFree, replicatedFree], r => Assert.Null(Changes(r).LostOnSurvivors));
-        Assert.All([redis, replicated, redisFree, replicatedFree], r => Assert.Equal(0, Changes(r).Lost));
+        Assert.All([redis, replicated, redisFree, replicatedFree, rebalanced], r => Assert.Equal(0, Changes(r).Lost));
         const int before = 1 + CompareRunner.ChangeRounds;
         Assert.All([memoryMove, memory503, drained], r =>
             Assert.InRange(Changes(r).Lost, before * r.GetProperty("usersOnKilledBackend").GetInt32(), (before + 1) * r.GetProperty("usersOnKilledBackend").GetInt32()));
@@ -97,7 +122,7 @@ public sealed class CompareCommandTests(ITestOutputHelper output)
 
         Assert.All(backendKilled, r => Assert.Equal(30, r.GetProperty("liveConnections").GetProperty("users").GetInt32()));
         Assert.Equal(JsonValueKind.Null, storeKilled.GetProperty("liveConnections").ValueKind);
-        Assert.All([memoryMove, redis, replicated, drained, replicatedAsync], r =>
+        Assert.All([memoryMove, redis, replicated, drained, replicatedAsync, rebalanced], r =>
         {
             var (onKilled, reconnected, stateLost, opened) = Live(r);
             Assert.Equal((30, onKilled, onKilled), (opened, reconnected, stateLost));

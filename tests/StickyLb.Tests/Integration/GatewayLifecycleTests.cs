@@ -173,6 +173,8 @@ public sealed class GatewayLifecycleTests(ITestOutputHelper output)
     [InlineData("spawn 'maybe'", "--spawn", "maybe")]
     [InlineData("redis '127.0.0.1:6379,password=*****,bogus=1'", "--redis", "127.0.0.1:6379,password=hunter2,bogus=1")]
     [InlineData("affinity 'sometimes'", "--affinity", "sometimes")]
+    [InlineData("rebalance '1.25' (--rebalance or Gateway:Rebalance): refused in memory mode", "--rebalance", "1.25")]
+    [InlineData("balance 'Fastest'", "--balance", "Fastest")]
     [InlineData("--pin-max-idle (Gateway:PinMaxIdle) needs a key that every gateway shares", "--pin-max-idle", "600")]
     [InlineData("Unknown option '--prot'; did you mean '--port'?", "--prot", "5000")]
     [InlineData("Option '--store' needs a value", "--store")]

@@ -42,6 +42,7 @@ public sealed class MetricsTests(ITestOutputHelper output)
         // The same counters as /api/stats: one set, not two.
         Assert.Equal(stats!.Affinity.NewPins, first[Key("stickylb_affinity_outcomes_total", ("outcome", "new_pin"))]);
         Assert.Equal(7, stats.Affinity.NewPins);
+        Assert.Equal((0, stats.Affinity.Rebalanced), (first[Key("stickylb_affinity_outcomes_total", ("outcome", "rebalanced"))], (double)stats.Affinity.Rebalanced));
         Assert.Equal(1, first[Key("stickylb_affinity_misses_total", ("reason", "unknown"))]);
         Assert.Equal(1, first[Key("stickylb_backend_state", ("backend", target), ("state", "draining"))]);
         Assert.Equal(1, first[Key("stickylb_backend_healthy", ("backend", "1"))]);

@@ -74,6 +74,54 @@ public sealed class StickySessionTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task InMemoryModeNoUserIsMovedByPlacementWhileItsBackendIsHealthy()
+    {
+        await using var gateway = await GatewayProcess.StartAsync(output);
+        var pinned = Enumerable.Range(1, 10).Select(_ => gateway.NewUser()).ToList();
+        var arriving = Enumerable.Range(1, 9).Select(_ => gateway.NewUser()).ToList();
+        try
+        {
+            // Backend 2 holds by far the most sessions: ten users pinned to it (a cookie any gateway would honour).
+            foreach (var user in pinned)
+            {
+                user.Cookies.Add(gateway.GatewayUrl, new Cookie("server", "2"));
+            }
+
+            await Task.WhenAll(pinned.Select((user, i) => user.LoginAsync($"pinned{i}")));
+            await gateway.WaitForBackendAsync("2", b => b.Sessions == 10, TimeSpan.FromSeconds(10));
+
+            // New users arrive while the pinned ones keep working: placement steers the new ones, never the pinned.
+            var visits = pinned.Select(async user =>
+            {
+                var seen = new List<(string Backend, int Visits)>();
+                for (var visit = 0; visit < 5; visit++)
+                {
+                    var body = await user.WhoAmIAsync();
+                    seen.Add((body.Backend, body.Visits));
+                }
+
+                return seen;
+            }).ToList();
+            var arrivals = await Task.WhenAll(arriving.Select((user, i) => user.LoginAsync($"new{i}")));
+            var pinnedSeen = await Task.WhenAll(visits);
+            var stats = await gateway.Admin.GetFromJsonAsync<GatewayStats>("/api/stats");
+
+            Assert.All(pinnedSeen, seen => Assert.Equal([("2", 1), ("2", 2), ("2", 3), ("2", 4), ("2", 5)], seen));
+            Assert.All(pinned, user => Assert.Equal("2", user.ServerCookie));
+            Assert.All(arrivals, body => Assert.Equal(0, body.Visits));
+            // Every request of a pinned user was a hit: none re-pinned, none rebalanced; the arrivals were new pins.
+            Assert.Equal((0L, 0L, 60L, 9L), (stats!.Affinity.RePins, stats.Affinity.Rebalanced, stats.Affinity.Hits, stats.Affinity.NewPins));
+        }
+        finally
+        {
+            foreach (var user in pinned.Concat(arriving))
+            {
+                user.Dispose();
+            }
+        }
+    }
+
+    [Fact]
     public async Task YarpsHashCookiePolicyConfiguredByAUserKeepsEachClientOnItsBackend()
     {
         // The policy YARP picks by default, set as a YARP user would, instead of StickyLb's readable cookie.

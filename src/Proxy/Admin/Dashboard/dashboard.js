@@ -100,7 +100,7 @@ function chart(recent, ids) {
   });
 }
 function counters(affinity) {
-  const items = [['new pins', affinity.newPins], ['hits', affinity.hits], ['re-pins', affinity.rePins], ['503 (backend down)', affinity.unavailable], ['expired pins', affinity.expiredPins],
+  const items = [['new pins', affinity.newPins], ['hits', affinity.hits], ['re-pins', affinity.rePins], ['rebalanced', affinity.rebalanced], ['503 (backend down)', affinity.unavailable], ['expired pins', affinity.expiredPins],
     ['miss: unknown', affinity.misses.unknown], ['miss: malformed', affinity.misses.malformed], ['miss: oversized', affinity.misses.oversized], ['miss: repeated', affinity.misses.repeated], ['miss: tampered', affinity.misses.tampered]];
   $('affinity').replaceChildren(...items.map(([name, value]) => el('div', {}, el('dt', {}, name), el('dd', {}, String(value)))));
 }

@@ -96,7 +96,7 @@ public sealed class AdminApiTests
 
         var stats = await gateway.Admin.GetFromJsonAsync<GatewayStats>("/api/stats");
 
-        Assert.Equal(new AffinitySnapshot(0, 0, 0, 0, 0, new AffinityMisses(0, 0, 0, 0, 0)), stats!.Affinity);
+        Assert.Equal(new AffinitySnapshot(0, 0, 0, 0, 0, 0, new AffinityMisses(0, 0, 0, 0, 0)), stats!.Affinity);
         Assert.Empty(stats.Requests);
     }
 

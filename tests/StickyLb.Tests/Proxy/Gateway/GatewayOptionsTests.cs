@@ -16,6 +16,28 @@ public sealed class GatewayOptionsTests
             (options!.Store, options.Failover, options.Backends, options.Port, options.AdminPort, options.BackendPort, options.Spawn, options.Redis, options.Affinity));
     }
 
+    [Fact]
+    public void PlacementDefaultsToLeastSessionsWithATenSecondSlowStartAndNoRebalancing()
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(), out var options, out var error);
+
+        Assert.True(ok, error);
+        Assert.Equal(((string?)null, 10.0, "off", (double?)null), (options!.Balance, options.SlowStart, options.Rebalance, options.RebalanceFactor));
+    }
+
+    [Theory]
+    [InlineData("redis", "1.25", 1.25)]
+    [InlineData("replicated", "2", 2.0)]
+    [InlineData("memory", "off", null)]
+    [InlineData("memory", "OFF", null)]
+    public void RebalanceTakesAFactorInRedisAndReplicatedModeAndOffAnywhere(string store, string value, double? factor)
+    {
+        var ok = GatewayOptionsBinding.TryRead(Config(("Gateway:Store", store), ("Gateway:Rebalance", value)), out var options, out var error);
+
+        Assert.True(ok, error);
+        Assert.Equal(factor, options!.RebalanceFactor);
+    }
+
     [Theory]
     [InlineData("Redistribute", FailoverMode.Redistribute)]
     [InlineData("redistribute", FailoverMode.Redistribute)]
@@ -44,6 +66,11 @@ public sealed class GatewayOptionsTests
     [InlineData("Gateway:AdminPort", "x", "Invalid admin-port 'x' (--admin-port or Gateway:AdminPort)")]
     [InlineData("Gateway:Affinity", "sometimes", "Invalid affinity 'sometimes' (--affinity or Gateway:Affinity): expected on or off.")]
     [InlineData("Gateway:BackendPort", "65535", "Invalid backend-port '65535' (--backend-port or Gateway:BackendPort): expected a whole number from 1 to 65533.")]
+    [InlineData("Gateway:Balance", "Fastest", "Invalid balance 'Fastest' (--balance or Gateway:Balance): expected LeastSessions, RoundRobin, PowerOfTwoChoices, LeastRequests, Random or First.")]
+    [InlineData("Gateway:Rebalance", "0.9", "Invalid rebalance '0.9' (--rebalance or Gateway:Rebalance): expected off or a factor above 1 (at most 100), such as 1.25.")]
+    [InlineData("Gateway:Rebalance", "sometimes", "Invalid rebalance 'sometimes'")]
+    [InlineData("Gateway:Rebalance", "1.25", "Invalid rebalance '1.25' (--rebalance or Gateway:Rebalance): refused in memory mode, where moving a user to another backend logs it out; use --store redis or replicated, or --rebalance off.")]
+    [InlineData("Gateway:SlowStart", "-1", "Invalid slow-start '-1' (--slow-start or Gateway:SlowStart): expected a number from 0 to 3600.")]
     [InlineData("Gateway:Spawn", "yes", "Invalid spawn 'yes' (--spawn or Gateway:Spawn): expected true or false.")]
     [InlineData("Gateway:Redis", "localhost:6379,bogus=1", "Invalid redis 'localhost:6379,bogus=1' (--redis or Gateway:Redis): expected a StackExchange.Redis configuration string")]
     [InlineData("Gateway:Redis", "localhost:6379,syncTimeout=soon", "Invalid redis 'localhost:6379,syncTimeout=soon'")]
