@@ -170,7 +170,7 @@ public sealed class RebalancerTests : IDisposable
         var cluster = AffinityTestCluster.Create(3);
         var (context, _) = PinnedRequest(cluster, "2");
         RebalancedRequest.Mark(context);
-        var policy = new ServerCookiePolicy(_counters, _time, NullLogger<ServerCookiePolicy>.Instance);
+        var policy = new ServerCookiePolicy(_counters, new PinLifetime(null, null, null, _time), _time, NullLogger<ServerCookiePolicy>.Instance);
 
         policy.AffinitizeResponse(context, cluster, AffinityTestCluster.Config, cluster.Destinations["1"]);
 
