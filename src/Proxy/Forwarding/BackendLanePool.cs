@@ -19,8 +19,9 @@ namespace StickyLb.Proxy.Forwarding;
 /// <para>
 /// How many it keeps: the quiet period makes a burst of new client connections open more connections than it has
 /// requests in flight at once. The pool keeps as many as it had requests in flight at once in the last idle timeout
-/// (the need, as HAProxy estimates it before it purges idle connections); free lanes beyond it close once unused
-/// for <see cref="SurplusIdle"/>, the rest after the idle timeout.
+/// (the need, as HAProxy estimates it before it purges idle connections), or as many as were lent or in their quiet
+/// period at once in the last second or two (what a steady stream of new client connections keeps reusing), whichever
+/// is more; free lanes beyond that close once unused for <see cref="SurplusIdle"/>, the rest after the idle timeout.
 /// </para>
 /// </summary>
 internal sealed class BackendLanePool : IDisposable
@@ -50,6 +51,11 @@ internal sealed class BackendLanePool : IDisposable
     private int _peakLent;
     private int _previousPeakLent;
     private long _windowStart;
+
+    // The most lanes lent or in their quiet period at once, seen when a lane was lent, since the idle timer's last tick
+    // and between the two ticks before it (the timer ticks every SurplusIdle while any lane is free).
+    private int _peakBusy;
+    private int _previousPeakBusy;
     private bool _isolatedForGood;
     private bool _disposed;
 
@@ -162,6 +168,11 @@ internal sealed class BackendLanePool : IDisposable
             }
 
             _quiet.AddLast(lane.Node);
+            if (_idleTimer is null)
+            {
+                _previousPeakBusy = _peakBusy = _count - _ready.Count;
+            }
+
             _idleTimer ??= _time.CreateTimer(static state => ((BackendLanePool)state!).CloseIdleLanes(), this, SurplusIdle, SurplusIdle);
         }
     }
@@ -257,6 +268,7 @@ internal sealed class BackendLanePool : IDisposable
         lane.Leased = true;
         _lent++;
         _peakLent = Math.Max(_peakLent, _lent);
+        _peakBusy = Math.Max(_peakBusy, _count - _ready.Count);
         lane.Owner = owner;
         owner.Remember(this, lane);
         return lane;
@@ -297,7 +309,7 @@ internal sealed class BackendLanePool : IDisposable
     /// <summary>Closes the least recently used free lanes beyond the need that have been unused for <see cref="SurplusIdle"/>.</summary>
     private void CloseSurplus(long now)
     {
-        var need = Math.Max(_peakLent, _previousPeakLent);
+        var need = Math.Max(Math.Max(_peakLent, _previousPeakLent), Math.Max(_peakBusy, _previousPeakBusy));
         while (_count > need && _ready.Last is { } last && _time.GetElapsedTime(last.Value.ReleasedAt, now) >= SurplusIdle)
         {
             _ready.RemoveLast();
@@ -322,6 +334,11 @@ internal sealed class BackendLanePool : IDisposable
             EndQuietPeriods(now);
             CloseIdle(now);
             NextWindow(now);
+
+            // A new window of lanes busy at once starts at each tick, from those lent now: lanes still in their quiet
+            // period after a burst of new client connections do not carry its need into the next window.
+            _previousPeakBusy = _peakBusy;
+            _peakBusy = _lent;
             CloseSurplus(now);
             if (_ready.Count == 0 && _quiet.Count == 0)
             {

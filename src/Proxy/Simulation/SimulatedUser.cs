@@ -20,6 +20,12 @@ internal sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri ga
     /// <summary>The backend that answered this user's last successful request.</summary>
     public string? Backend { get; private set; }
 
+    /// <summary>
+    /// The backend that answered this visit's first successful request: where the user was first pinned. A user
+    /// moved since (a kill, or rebalancing) still has it, so that the busy users stay the busy ones wherever they go.
+    /// </summary>
+    public string? FirstBackend { get; private set; }
+
     /// <summary>The backend the user's <c>server</c> cookie names now (what its next request is pinned to), or null.</summary>
     public string? Pin => _cookies.GetCookies(gateway)[Affinity.AffinityDefaults.CookieName]?.Value;
 
@@ -62,7 +68,7 @@ internal sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri ga
     {
         var reply = await SendAsync(HttpMethod.Post, "/logout", null, cancellationToken);
         _cookies = new CookieContainer();
-        (Backend, Visits, LoggedIn) = (null, 0, false);
+        (Backend, FirstBackend, Visits, LoggedIn) = (null, null, 0, false);
         return reply;
     }
 
@@ -84,6 +90,7 @@ internal sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri ga
         if (reply.IsSuccess)
         {
             Backend = reply.Text("backend");
+            FirstBackend ??= Backend;
             Visits = reply.Number("visits");
             LoggedIn = reply.Text("user") == Name;
         }

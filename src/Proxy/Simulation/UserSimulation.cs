@@ -92,7 +92,7 @@ internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Exten
         }
     }
 
-    /// <summary>Whether the user is one of the active ones now: all of them unless one backend's users are.</summary>
+    /// <summary>Whether the user is one of the active ones: all of them unless the users first pinned to one backend are.</summary>
     private Func<SimulatedUser, bool> IsActive(int index, ActiveShare? activeBackend)
     {
         if (activeBackend is null)
@@ -102,7 +102,9 @@ internal sealed class UserSimulation(GatewayListeners listeners, Microsoft.Exten
 
         if (options.Value.IsAffinityOn)
         {
-            return user => user.Backend == activeBackend.Backend;
+            // The users first pinned to that backend, wherever they are moved later: with --rebalance the busy users
+            // are spread over the backends and stay busy, as real ones would.
+            return user => user.FirstBackend == activeBackend.Backend;
         }
 
         var active = activeBackend.Holds(index);

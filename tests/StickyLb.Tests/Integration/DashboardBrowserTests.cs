@@ -150,6 +150,41 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output)
     }
 
     [ChromiumFact]
+    public async Task WithRebalancingTheActiveUsersOfOneBackendAreSpreadOverAllAndTheDashboardCountsTheMoves()
+    {
+        // The skew of the test above, with a shared store and --rebalance 1.25: the busy users first pinned to
+        // backend 2 are moved off it while it serves more than 1.25x the mean, and keep their sessions.
+        await using var store = await StoreServer.StartAsync(StoreServer.IsRedisServerInstalled ? StoreServer.Redis : StoreServer.Garnet);
+        await using var gateway = await GatewayProcess.StartAsync(output, "--store", "redis", "--redis", store.Endpoint, "--rebalance", "1.25");
+        await using var browser = await Browser.LaunchAsync();
+        var page = browser.Page;
+        await page.GotoAsync(gateway.AdminUrl.ToString());
+
+        await page.GetByTestId("sim-users").FillAsync("60");
+        await page.GetByTestId("sim-active").SelectOptionAsync("2");
+        await page.GetByTestId("sim-start").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("sim-status")).ToContainTextAsync("60 logged in", new() { Timeout = 10000 });
+        var moving = await PollAsync(() => gateway.Admin.GetFromJsonAsync<GatewayStats>("/api/stats"), s => s!.Affinity.Rebalanced >= 5, timeoutSeconds: 20);
+        Assert.True(moving!.Affinity.Rebalanced >= 5, $"Only {moving.Affinity.Rebalanced} users were rebalanced.");
+
+        // Once the busy users are spread, no backend serves much more than the others.
+        var start = await PollAsync(() => gateway.Admin.GetFromJsonAsync<GatewayStats>("/api/stats"), s => s!.Requests.Values.Sum() >= moving.Requests.Values.Sum() + 100, timeoutSeconds: 20);
+        var end = await PollAsync(() => gateway.Admin.GetFromJsonAsync<GatewayStats>("/api/stats"), s => s!.Requests.Values.Sum() >= start!.Requests.Values.Sum() + 300, timeoutSeconds: 30);
+        await Assertions.Expect(page.GetByTestId("affinity")).ToContainTextAsync("rebalanced", new() { Timeout = 3000 });
+        var shown = await page.GetByTestId("affinity").Locator("div", new() { HasText = "rebalanced" }).Locator("dd").TextContentAsync();
+        output.WriteLine("screenshot: " + await browser.ScreenshotAsync("dashboard-skew-rebalanced"));
+        var status = await gateway.Admin.GetFromJsonAsync<SimulationStatus>("/api/simulation");
+        await page.GetByTestId("sim-stop").ClickAsync();
+
+        var served = end!.Requests.ToDictionary(p => p.Key, p => p.Value - start!.Requests.GetValueOrDefault(p.Key));
+        var imbalance = served.Values.Max() / served.Values.Average();
+        output.WriteLine($"requests served once the busy users were spread: {string.Join(", ", served.OrderBy(p => p.Key).Select(p => $"{p.Key}={p.Value}"))} (imbalance {imbalance:0.00}); rebalanced {end.Affinity.Rebalanced}, dashboard {shown}");
+        Assert.True(imbalance <= 1.5, $"Backend loads still skewed: imbalance {imbalance:0.00}.");
+        Assert.True(int.Parse(shown!, System.Globalization.CultureInfo.InvariantCulture) >= 5, $"The dashboard shows {shown} rebalanced.");
+        Assert.Equal((0, 0), (status!.LostSessions, end.Affinity.RePins));
+    }
+
+    [ChromiumFact]
     public async Task TheSimulationControlsShowWhatTheGatewayRunsWhenTheApiSetIt()
     {
         await using var gateway = await GatewayProcess.StartAsync(output, "--backends", "2");
