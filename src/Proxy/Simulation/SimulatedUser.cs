@@ -26,8 +26,11 @@ internal sealed class SimulatedUser(string name, HttpMessageInvoker http, Uri ga
     /// </summary>
     public string? FirstBackend { get; private set; }
 
-    /// <summary>The backend the user's <c>server</c> cookie names now (what its next request is pinned to), or null.</summary>
-    public string? Pin => _cookies.GetCookies(gateway)[Affinity.AffinityDefaults.CookieName]?.Value;
+    /// <summary>
+    /// The backend the user's <c>server</c> cookie names now (what its next request is pinned to), or null: the id before
+    /// the pin's times when the gateway runs with pin lifetimes.
+    /// </summary>
+    public string? Pin => _cookies.GetCookies(gateway)[Affinity.AffinityDefaults.CookieName]?.Value.Split('.', 2)[0];
 
     /// <summary>The visit count of the last successful <c>/whoami</c>.</summary>
     public int Visits { get; private set; }
