@@ -56,8 +56,8 @@ internal sealed class StoreSupervisor(IOptions<GatewayOptions> options, ILogger<
     /// <summary>
     /// The configuration string the backends connect with: <see cref="Configuration"/>, except for an embedded
     /// redis-server, whose Unix socket they use (<c>!path</c>, StackExchange.Redis's spelling) when it answered at
-    /// start-up: a round trip over it cost the backend and the store about 10 µs less CPU than over loopback TCP
-    /// (bench/stores-cost-results.md). Null in memory mode.
+    /// start-up: a round trip over it costs the backend less kernel time than over loopback TCP (2-4 µs per request,
+    /// bench/stores-cost-results.md). Null in memory mode.
     /// </summary>
     internal string? BackendConfiguration { get; private set; }
 
