@@ -23,6 +23,7 @@ internal static class SessionServiceCollectionExtensions
         var services = builder.Services;
         var store = builder.Configuration[BackendConfigurationKeys.Path(BackendConfigurationKeys.Store)];
         var replicated = string.Equals(store, StoreModeNames.Replicated, StringComparison.OrdinalIgnoreCase);
+        BackendThreadPool.Apply(store, builder.Configuration[BackendConfigurationKeys.Path(BackendConfigurationKeys.Redis)]);
         if (string.Equals(store, StoreModeNames.Redis, StringComparison.OrdinalIgnoreCase))
         {
             services.AddRedisSessionStore();

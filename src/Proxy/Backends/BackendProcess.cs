@@ -77,7 +77,7 @@ internal sealed class BackendProcess : IDisposable
             }
 
             _process?.Dispose();
-            var startInfo = BackendLauncher.CreateStartInfo(Id, Address, _options, _store.Configuration);
+            var startInfo = BackendLauncher.CreateStartInfo(Id, Address, _options, _store.BackendConfiguration);
             prepare?.Invoke(startInfo);
             ChildProcess process;
             try

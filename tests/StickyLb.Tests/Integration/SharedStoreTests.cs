@@ -70,6 +70,14 @@ public sealed class SharedStoreTests(ITestOutputHelper output)
         }
 
         Assert.All(users.Zip(afterStart), pair => Assert.Equal((pair.First.Name, pair.First.Visits + 2), (pair.Second.WhoAmI.User, pair.Second.WhoAmI.Visits)));
+        if (setup == EmbeddedRedis)
+        {
+            // The backends reach an embedded redis-server over its Unix socket (cheaper per round trip than loopback TCP).
+            var socket = Path.Combine(Path.GetTempPath(), $"stickylb-store-{storePort}", EmbeddedStoreServer.UnixSocketFileName);
+            await using var store = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{storePort},allowAdmin=true");
+            var clients = ((string?)await store.GetDatabase().ExecuteAsync("CLIENT", "LIST"))!.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.True(clients.Count(c => c.Contains($" laddr={socket}:", StringComparison.Ordinal)) >= 3, string.Join('\n', clients));
+        }
 
         if (external is null)
         {
