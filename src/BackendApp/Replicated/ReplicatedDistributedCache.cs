@@ -147,6 +147,7 @@ internal sealed class ReplicatedDistributedCache(
             }
             catch (ReplicationException)
             {
+                ReplicatedMetrics.MajorityFallbacks.Add(1);
                 // Some node did not answer in time (dead, paused or cut off: it forgets its rights when it notices);
                 // a majority is what the change needs to be acknowledged.
                 await replicator.UpdateAsync(shard, Empty, replicator.Write, modify, token);
@@ -159,6 +160,7 @@ internal sealed class ReplicatedDistributedCache(
         }
 
         rights.Wrote(key, writtenAtTicks);
+        ReplicatedMetrics.Writes.Add(1);
     }
 
     private async Task<ReplicatedEntry?> ReadAsync(string key, CancellationToken token)
@@ -175,10 +177,12 @@ internal sealed class ReplicatedDistributedCache(
         if (IsHit() && Find(await replicator.GetAsync(shard, replicator.Local, token), id, key) is { } local
             && rights.MayReadLocally(key, local.WrittenAtTicks))
         {
+            ReplicatedMetrics.LocalReads.Add(1);
             return Live(local, now);
         }
 
         var latest = Find(await replicator.GetAsync(shard, replicator.Read, token), id, key);
+        ReplicatedMetrics.MajorityReads.Add(1);
         rights.ReadFromMajority(key, latest?.WrittenAtTicks);
         return Live(latest, now);
     }
