@@ -92,8 +92,10 @@ def profile(label, gateway, path, args, folder):
     counter = subprocess.Popen([args.counters_tool, "collect", "-p", str(pids[0]), "--counters", "System.Runtime,StickyLb.Replicated",
                                 "--format", "csv", "-o", counters_csv, "--refresh-interval", "1",
                                 "--duration", f"00:00:{args.seconds:02d}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    subprocess.run(["perf", "record", "-F", "499", "-g", "-p", ",".join(map(str, pids)), "-o", data, "--", "sleep", str(args.seconds)],
-                   capture_output=True, check=True)
+    recorded = subprocess.run(["perf", "record", "-F", "499", "-g", "-p", ",".join(map(str, pids)), "-o", data, "--", "sleep", str(args.seconds)],
+                              capture_output=True, text=True)
+    if recorded.returncode != 0:
+        print(f"perf record failed ({recorded.returncode}): {recorded.stderr.strip()[-300:]}", flush=True)
     after = sum(switches(p) for p in pids)
     counter.wait(timeout=30)
     out = wrk.communicate()[0]
@@ -106,7 +108,7 @@ def profile(label, gateway, path, args, folder):
     total = sum(shares.values())
     by_symbol = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,symbol", "--stdio", "-n", "-g", "none",
                                 "--percent-limit", "0.4"], capture_output=True, text=True).stdout
-    top = [line.rstrip() for line in by_symbol.splitlines() if re.match(r"\s*[\d.]+%", line)][:args.top]
+    top = [re.sub(r"\s{2,}", "  ", line).rstrip(" -") for line in by_symbol.splitlines() if re.match(r"\s*[\d.]+%", line)][:args.top]
     c = counters(counters_csv)
     third = 3 * per_k  # one backend's counters, a third of the requests
     lines = [f"## {label} `GET {path}`: {result['rps']:.0f} req/s while profiled (p50 {result['p50']:.2f} ms, p99 {result['p99']:.2f} ms)", "",
