@@ -56,6 +56,12 @@ internal sealed class ReplicatedOptions : IValidatableObject
     /// </summary>
     public bool DownDeadPeers { get; set; } = true;
 
+    /// <summary>
+    /// More Akka.NET settings (HOCON) for this backend's actor system, over those of <c>cluster.hocon</c>: for
+    /// trying Akka's own settings without a rebuild (bench/stores-variants.py). Default none.
+    /// </summary>
+    public string? Hocon { get; set; }
+
     /// <summary>Whether writes and reads wait for a majority of the nodes.</summary>
     public bool IsSync => Replication == ReplicationModeNames.Sync;
 

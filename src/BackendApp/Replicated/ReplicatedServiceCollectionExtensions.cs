@@ -71,6 +71,11 @@ internal static class ReplicatedServiceCollectionExtensions
                     SeedNodes = [.. options.SeedList.Select(seed => $"akka.tcp://{ActorSystemName}@{seed}")],
                 })
                 .AddHocon(ClusterHocon.Value, HoconAddMode.Prepend);
+            if (!string.IsNullOrWhiteSpace(options.Hocon))
+            {
+                akka.AddHocon(ConfigurationFactory.ParseString(options.Hocon), HoconAddMode.Prepend);
+            }
+
             var rights = provider.GetRequiredService<LocalReadRights>();
             akka.WithActors((system, _) => system.ActorOf(Props.Create(() => new ClusterChangeWatcher(rights)), "cluster-change-watcher"));
             if (options.DownDeadPeers)

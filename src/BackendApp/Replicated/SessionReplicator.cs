@@ -13,10 +13,12 @@ internal sealed class SessionReplicator
 {
     private readonly ActorSystem _system;
     private readonly TimeSpan _askTimeout;
+    private readonly ReplicatorReplies _replies;
 
     public SessionReplicator(ActorSystem system, IOptions<ReplicatedOptions> options)
     {
         _system = system;
+        _replies = new ReplicatorReplies(((ExtendedActorSystem)system).Provider);
         var timeout = options.Value.Timeout;
         // A majority write or read answers by itself within the timeout; the ask waits a little longer
         // so that its answer (a timeout reply) is what the caller sees.
@@ -62,7 +64,9 @@ internal sealed class SessionReplicator
     public async Task<T?> GetAsync<T>(IKey<T> key, IReadConsistency consistency, CancellationToken cancellationToken)
         where T : class, IReplicatedData<T>
     {
-        var reply = await Replicator.Ask<object>(Dsl.Get(key, consistency), _askTimeout, cancellationToken);
+        var request = ReplicatorReplies.NewRequest();
+        Replicator.Tell(Dsl.Get(key, consistency, request), _replies);
+        var reply = await AnswerAsync(request, key.Id, cancellationToken);
         return reply switch
         {
             GetSuccess success => success.Get(key),
@@ -76,7 +80,9 @@ internal sealed class SessionReplicator
     public async Task UpdateAsync<T>(IKey<T> key, T empty, IWriteConsistency consistency, Func<T, T> modify, CancellationToken cancellationToken)
         where T : IReplicatedData<T>
     {
-        var reply = await Replicator.Ask<object>(Dsl.Update(key, empty, consistency, modify), _askTimeout, cancellationToken);
+        var request = ReplicatorReplies.NewRequest();
+        Replicator.Tell(Dsl.Update(key, empty, consistency, request, modify), _replies);
+        var reply = await AnswerAsync(request, key.Id, cancellationToken);
         switch (reply)
         {
             case UpdateSuccess:
@@ -86,6 +92,22 @@ internal sealed class SessionReplicator
                 throw new ReplicationException($"Writing '{key.Id}' to a majority of the nodes timed out.");
             default:
                 throw new ReplicationException($"Writing '{key.Id}' failed: {reply}.");
+        }
+    }
+
+    /// <summary>
+    /// The replicator's answer to <paramref name="request"/>. It answers a majority read or write by itself within the
+    /// consistency's timeout; no answer a second later means the replicator itself is gone (restarting, stopping).
+    /// </summary>
+    private async Task<object> AnswerAsync(TaskCompletionSource<object> request, string key, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await request.Task.WaitAsync(_askTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            throw new ReplicationException($"The replicator did not answer for '{key}' within {_askTimeout.TotalSeconds:0.#} s.");
         }
     }
 

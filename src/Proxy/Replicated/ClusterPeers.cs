@@ -22,6 +22,15 @@ internal sealed class ClusterPeers
     /// <inheritdoc cref="PortVariable"/>
     public static readonly string ReplicationVariable = ReplicatedConfigurationKeys.EnvironmentVariable(ReplicatedConfigurationKeys.Replication);
 
+    /// <summary>
+    /// The runtime's switch for dynamic PGO. BackendApp turns it off for every mode (BackendApp.csproj: a short-lived
+    /// backend spends less on JIT work); a replicated backend runs Akka.NET's actors, remoting and replicated data on
+    /// every request, where it pays: in bench/stores-variants.py a change cost 14% and a read-only hit 35% less backend
+    /// CPU with it (docs/performance.md, issue 30). So the gateway turns it on for the replicated backends it starts,
+    /// unless the user's environment already says either way.
+    /// </summary>
+    public const string DynamicPgoVariable = "DOTNET_TieredPGO";
+
     private readonly Dictionary<string, int> _ports = new(StringComparer.Ordinal);
     private readonly ReplicationMode _replication;
 
@@ -62,5 +71,6 @@ internal sealed class ClusterPeers
         startInfo.Environment[PortVariable] = port.ToString(CultureInfo.InvariantCulture);
         startInfo.Environment[SeedsVariable] = string.Join(',', seeds.Select(p => "127.0.0.1:" + p.ToString(CultureInfo.InvariantCulture)));
         startInfo.Environment[ReplicationVariable] = _replication.Name();
+        startInfo.Environment.TryAdd(DynamicPgoVariable, "1");
     }
 }

@@ -55,6 +55,59 @@ public sealed class LocalReadRightsTests
     }
 
     [Fact]
+    public void TwoChangesOfOneSessionAtOnceOnThisBackendLeaveItsReplicaReadableLocallyWhicheverWon()
+    {
+        using var rights = Create(out _);
+
+        // The replicator applied 200 last (it is what the replica holds), but 100's acknowledgement came back last.
+        rights.Wrote("s", 200);
+        rights.Wrote("s", 100);
+
+        Assert.True(rights.MayReadLocally("s", 200));
+        Assert.True(rights.MayReadLocally("s", 100));
+        Assert.False(rights.MayReadLocally("s", 300));
+    }
+
+    [Fact]
+    public void AMajorityReadOfOneOfTheVersionsThisBackendWroteConfirmsItsRight()
+    {
+        using var rights = Create(out _);
+        rights.Wrote("s", 200);
+        rights.Wrote("s", 100);
+
+        rights.ReadFromMajority("s", 200);
+
+        Assert.True(rights.MayReadLocally("s", 200));
+    }
+
+    [Fact]
+    public void OnlyTheLastFewVersionsThisBackendWroteCount()
+    {
+        using var rights = Create(out _);
+
+        for (var version = 1; version <= LocalReadRights.VersionsKept + 1; version++)
+        {
+            rights.Wrote("s", version);
+        }
+
+        Assert.False(rights.MayReadLocally("s", 1));
+        Assert.True(rights.MayReadLocally("s", 2));
+    }
+
+    [Fact]
+    public void AfterAClusterChangeOnlyWhatThisBackendWritesAnewIsReadLocally()
+    {
+        using var rights = Create(out _);
+        rights.Wrote("s", 100);
+
+        rights.Interrupt();
+        rights.Wrote("s", 200);
+
+        Assert.False(rights.MayReadLocally("s", 100));
+        Assert.True(rights.MayReadLocally("s", 200));
+    }
+
+    [Fact]
     public void ASessionNoBackendHadIsNeverReadLocallyBeforeThisBackendWritesIt()
     {
         using var rights = Create(out _);

@@ -51,6 +51,20 @@ public sealed class ClusterPeersTests
     }
 
     [Fact]
+    public void ReplicatedBackendsRunWithDynamicPgoUnlessTheUsersEnvironmentSaysOtherwise()
+    {
+        var peers = Peers(StoreMode.Replicated, ReplicationMode.Sync);
+        var started = new ProcessStartInfo("backend");
+        var userSaysOff = new ProcessStartInfo("backend") { Environment = { [ClusterPeers.DynamicPgoVariable] = "0" } };
+
+        peers.HandDownTo(started, "1", []);
+        peers.HandDownTo(userSaysOff, "2", ["1"]);
+
+        Assert.Equal("1", started.Environment[ClusterPeers.DynamicPgoVariable]);
+        Assert.Equal("0", userSaysOff.Environment[ClusterPeers.DynamicPgoVariable]);
+    }
+
+    [Fact]
     public void OutsideReplicatedModeNoClusterSettingReachesABackend()
     {
         var peers = Peers(StoreMode.Redis, ReplicationMode.Sync);
@@ -61,6 +75,7 @@ public sealed class ClusterPeersTests
         Assert.Null(peers.PortOf("1"));
         Assert.False(startInfo.Environment.ContainsKey(ClusterPeers.SeedsVariable));
         Assert.False(startInfo.Environment.ContainsKey(ClusterPeers.PortVariable));
+        Assert.False(startInfo.Environment.ContainsKey(ClusterPeers.DynamicPgoVariable));
     }
 
     private static ClusterPeers Peers(StoreMode store, ReplicationMode replication) =>
