@@ -53,6 +53,19 @@ def free_port(count=1):
         return first
 
 
+def wait_until_ready(process, seconds=180):
+    """Reads a gateway's output until its ready line, then drains the rest in the background (so it never blocks)."""
+    deadline = time.time() + seconds
+    for line in process.stdout:
+        if line.startswith("StickyLb ready:"):
+            break
+        if time.time() > deadline:
+            raise RuntimeError("the gateway did not start")
+    else:
+        raise RuntimeError("the gateway exited before it was ready")
+    threading.Thread(target=lambda: [None for _ in process.stdout], daemon=True).start()
+
+
 class Gateway:
     """The real gateway with its backends, on free ports; stopped with SIGTERM (which stops them all)."""
 
@@ -64,15 +77,7 @@ class Gateway:
             args += ["--replication", replication]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         env={**os.environ, **(env or {})})
-        deadline = time.time() + 180
-        for line in self.process.stdout:
-            if line.startswith("StickyLb ready:"):
-                break
-            if time.time() > deadline:
-                raise RuntimeError("the gateway did not start")
-        else:
-            raise RuntimeError("the gateway exited before it was ready")
-        threading.Thread(target=lambda: [None for _ in self.process.stdout], daemon=True).start()
+        wait_until_ready(self.process)
 
     def backends(self):
         return json.loads(request(("127.0.0.1", self.admin), "GET", "/api/backends")[1])

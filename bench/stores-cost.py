@@ -29,7 +29,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -51,15 +50,7 @@ class Gateway:
         if redis:
             args += ["--redis", redis]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, **env})
-        deadline = time.time() + 180
-        for line in self.process.stdout:
-            if line.startswith("StickyLb ready:"):
-                break
-            if time.time() > deadline:
-                raise RuntimeError("the gateway did not start")
-        else:
-            raise RuntimeError("the gateway exited before it was ready")
-        threading.Thread(target=lambda: [None for _ in self.process.stdout], daemon=True).start()
+        replicated.wait_until_ready(self.process)
 
     def stop(self):
         self.process.terminate()
